@@ -1,0 +1,288 @@
+"""Key milestones, the status updates that keep them current, and progress summaries."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from strategies.history import AuditedHistoricalRecords
+from strategies.models import Goal, Strategy
+from strategies.periods import (
+    ONGOING_KEY,
+    FiscalPeriod,
+    FiscalPeriodField,
+    current_quarter,
+    fiscal_year_range,
+    period_is_valid,
+)
+
+
+class Status(models.TextChoices):
+    TBD = "tbd", _("TBD")
+    NOT_STARTED = "not_started", _("Not started")
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    DELAYED = "delayed", _("Delayed")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# A milestone in one of these is finished: it is never overdue.
+CLOSED_STATUSES = (Status.COMPLETED, Status.CANCELLED)
+
+
+class MilestoneQuerySet(models.QuerySet):
+    def with_effective_due(self):
+        """Annotate ``effective_due_key``: the revised due where set, else the due."""
+        return self.annotate(effective_due_key=Coalesce("revised_due", "due"))
+
+    def overdue(self, today: datetime.date | None = None):
+        """Milestones whose effective due period has ended and that are still open."""
+        return self.with_effective_due().filter(overdue_q(today))
+
+    def in_fiscal_year(self, fiscal_year: int):
+        low, high = fiscal_year_range(fiscal_year)
+        return self.with_effective_due().filter(effective_due_key__range=(low, high))
+
+    def for_dashboard(self, goal):
+        """A goal's milestones with what a dashboard row shows, in one query."""
+        return (
+            self.filter(goal=goal)
+            .select_related("strategy", "depends_on")
+            .with_effective_due()
+            .order_by("position", "id")
+        )
+
+
+def overdue_q(today: datetime.date | None = None, prefix: str = "") -> Q:
+    """Condition for "overdue" on a query annotated with ``effective_due_key``.
+
+    A period has ended exactly when its key is below the current quarter's key.
+    """
+    current = current_quarter(today)
+    return Q(**{f"{prefix}effective_due_key__lt": current.key}) & ~Q(
+        **{f"{prefix}status__in": CLOSED_STATUSES}
+    )
+
+
+def status_counts(prefix: str = "") -> dict[str, Count]:
+    """Aggregates counting milestones by status, for ``annotate()``/``aggregate()``."""
+    return {
+        f"count_{status.value}": Count("pk", filter=Q(**{f"{prefix}status": status}))
+        for status in Status
+    }
+
+
+class Milestone(models.Model):
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, related_name="milestones", verbose_name=_("goal")
+    )
+    # RESTRICT, not PROTECT: a strategy with milestones cannot be deleted on its own,
+    # yet the pair can go together when a whole plan is removed.
+    strategy = models.ForeignKey(
+        Strategy,
+        on_delete=models.RESTRICT,
+        related_name="milestones",
+        null=True,
+        blank=True,
+        verbose_name=_("strategy alignment"),
+    )
+    position = models.PositiveIntegerField(
+        _("position"), default=1, help_text=_("Order in the published plan.")
+    )
+    title = models.CharField(_("key milestone"), max_length=500)
+    due = FiscalPeriodField(_("due"), null=True, blank=True)
+    revised_due = FiscalPeriodField(
+        _("revised due"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the milestone is delayed; the original due stays."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.TBD
+    )
+    owner = models.CharField(_("owner"), max_length=200, blank=True, help_text=_("e.g. OFAC"))
+    comment = models.TextField(_("comment"), blank=True, help_text=_("The published comment."))
+    depends_on = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dependents",
+        verbose_name=_("depends on"),
+    )
+    # Optimistic concurrency: bumped on every save through the services; a form posted
+    # from an older version is refused instead of overwriting someone else's change.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last updated"), auto_now=True)
+
+    history = AuditedHistoricalRecords()
+
+    objects = MilestoneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("key milestone")
+        verbose_name_plural = _("key milestones")
+        ordering = ["goal", "position", "id"]
+        indexes = [models.Index(fields=["goal", "position"], name="milestone_goal_position")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="milestone_status_valid"
+            ),
+            models.CheckConstraint(condition=period_is_valid("due"), name="milestone_due_valid"),
+            models.CheckConstraint(
+                condition=period_is_valid("revised_due"), name="milestone_revised_due_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(depends_on=models.F("pk")), name="milestone_not_own_dependency"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("milestone_detail", kwargs={"slug": self.goal.slug, "pk": self.pk})
+
+    def clean(self):
+        errors = {}
+        if (
+            self.strategy_id is not None
+            and self.goal_id is not None
+            and self.strategy.goal_id != self.goal_id
+        ):
+            errors["strategy"] = ValidationError(
+                _("Strategy %(strategy)s belongs to another goal."),
+                code="strategy_other_goal",
+                params={"strategy": self.strategy.number},
+            )
+        if self.depends_on_id is not None:
+            if self.pk is not None and self.depends_on_id == self.pk:
+                errors["depends_on"] = ValidationError(
+                    _("A milestone cannot depend on itself."), code="self_dependency"
+                )
+            elif self.goal_id is not None and self.depends_on.goal_id != self.goal_id:
+                errors["depends_on"] = ValidationError(
+                    _("A milestone can depend only on a milestone of the same goal."),
+                    code="dependency_other_goal",
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def effective_due(self) -> FiscalPeriod | None:
+        """The revised due where one is set, else the due."""
+        return self.revised_due or self.due
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    def is_overdue_on(self, today: datetime.date) -> bool:
+        due = self.effective_due
+        return due is not None and not self.is_closed and due.has_ended(today)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_overdue_on(timezone.localdate())
+
+
+class StatusUpdate(models.Model):
+    """One review of a milestone by a goal leader: append-only."""
+
+    milestone = models.ForeignKey(
+        Milestone,
+        on_delete=models.PROTECT,
+        related_name="status_updates",
+        verbose_name=_("milestone"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    # Kept on the row so the record survives the author's account being removed.
+    author_name = models.CharField(_("author's name"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    period = FiscalPeriodField(_("reporting period"))
+    previous_status = models.CharField(
+        _("previous status"), max_length=20, choices=Status.choices, blank=True
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    revised_due = FiscalPeriodField(_("revised due"), null=True, blank=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        verbose_name = _("status update")
+        verbose_name_plural = _("status updates")
+        ordering = ["milestone", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="update_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(previous_status="") | Q(previous_status__in=Status.values),
+                name="update_previous_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=period_is_valid("period", quarters_only=False) & ~Q(period=ONGOING_KEY),
+                name="update_period_valid",
+            ),
+            models.CheckConstraint(
+                condition=period_is_valid("revised_due"), name="update_revised_due_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.milestone} — {self.get_status_display()} ({self.period})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Status updates are append-only; add a new one instead.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{self.milestone.get_absolute_url()}#update-{self.pk}"
+
+
+class ProgressSummary(models.Model):
+    """A goal's "Summary of Progress" for one reporting period (quarter or fiscal year)."""
+
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, related_name="progress_summaries", verbose_name=_("goal")
+    )
+    period = FiscalPeriodField(_("reporting period"))
+    summary = models.TextField(_("summary of progress"), help_text=_("Markdown."))
+    updated_at = models.DateTimeField(_("last updated"), auto_now=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        verbose_name = _("progress summary")
+        verbose_name_plural = _("progress summaries")
+        ordering = ["goal", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "period"], name="progress_one_per_period"),
+            models.CheckConstraint(
+                condition=period_is_valid("period") & ~Q(period=ONGOING_KEY),
+                name="progress_period_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.goal.short_name or self.goal} — {self.period}"
+
+    def get_absolute_url(self):
+        return f"{self.goal.get_plan_url()}#progress"

@@ -1,0 +1,301 @@
+"""The plan: agencies, goals with their narrative, strategies, memberships, key indicators."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from strategies.history import AuditedHistoricalRecords
+from strategies.periods import ONGOING_KEY, FiscalPeriodField, period_is_valid
+
+
+class Sensitivity(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
+    RESTRICTED = "restricted", _("Restricted")
+
+
+class Role(models.TextChoices):
+    LEADER = "leader", _("Goal leader")
+    DEPUTY = "deputy", _("Deputy goal leader")
+    CONTRIBUTOR = "contributor", _("Contributor")
+    REVIEWER = "reviewer", _("Reviewer")
+
+
+# Roles whose members keep a goal's milestones current.
+EDITOR_ROLES = (Role.LEADER, Role.DEPUTY, Role.CONTRIBUTOR)
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
+# Contributing-program fields: one item per line, exported as YAML lists.
+PROGRAM_FIELDS = ("organizations", "regulations", "policies", "other_federal_activities")
+# Narrative sections, in the order of a published action plan.
+SECTION_FIELDS = (
+    "overview",
+    "challenge",
+    "opportunity",
+    "key_external_factors",
+    "history",
+    "key_indicators",
+    "strategic_alignment",
+)
+
+
+class Agency(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    abbreviation = models.CharField(_("abbreviation"), max_length=30, blank=True)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class GoalQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Goals ``user`` may see: admins all; signed-in users public, internal and the
+        restricted goals they are members of; anonymous users none (public goals are
+        reached only through their published plan)."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff or user.is_superuser:
+            return self.all()
+        # A subquery, not a join: no duplicate rows, so callers may annotate freely.
+        return self.filter(
+            Q(sensitivity__in=[Sensitivity.PUBLIC, Sensitivity.INTERNAL])
+            | Q(pk__in=Membership.objects.filter(user=user).values("goal"))
+        )
+
+
+class Goal(models.Model):
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="goals", verbose_name=_("agency")
+    )
+    title = models.CharField(_("title"), max_length=300)
+    short_name = models.CharField(
+        _("short name"), max_length=40, help_text=_("e.g. SDIF"), blank=True
+    )
+    slug = models.SlugField(_("slug"), max_length=60, unique=True, help_text=_("Used in URLs."))
+    statement = models.TextField(_("goal statement"))
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    first_fiscal_year = models.PositiveSmallIntegerField(_("first fiscal year"))
+    last_fiscal_year = models.PositiveSmallIntegerField(_("last fiscal year"))
+    sensitivity = models.CharField(
+        _("sensitivity"), max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
+    )
+    leader_name = models.CharField(_("goal leader"), max_length=200, blank=True)
+    leader_title = models.CharField(_("goal leader's title"), max_length=300, blank=True)
+    deputy_name = models.CharField(_("deputy goal leader"), max_length=200, blank=True)
+    deputy_title = models.CharField(_("deputy goal leader's title"), max_length=300, blank=True)
+
+    overview = models.TextField(_("overview"), blank=True, help_text=_("Markdown."))
+    challenge = models.TextField(_("challenge"), blank=True, help_text=_("Markdown."))
+    opportunity = models.TextField(_("opportunity"), blank=True, help_text=_("Markdown."))
+    key_external_factors = models.TextField(
+        _("key external factors"), blank=True, help_text=_("Markdown.")
+    )
+    history = models.TextField(_("history"), blank=True, help_text=_("Markdown."))
+    key_indicators = models.TextField(
+        _("key indicators note"),
+        blank=True,
+        help_text=_("Markdown. Shown in place of indicators, e.g. why none are published."),
+    )
+    strategic_alignment = models.TextField(
+        _("alignment to strategic objectives"), blank=True, help_text=_("Markdown.")
+    )
+
+    organizations = models.TextField(
+        _("contributing organizations"), blank=True, help_text=_("One per line.")
+    )
+    regulations = models.TextField(_("regulations"), blank=True, help_text=_("One per line."))
+    policies = models.TextField(_("policies"), blank=True, help_text=_("One per line."))
+    other_federal_activities = models.TextField(
+        _("other federal activities"), blank=True, help_text=_("One per line.")
+    )
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last updated"), auto_now=True)
+
+    # The model has a narrative field called "history", so the history manager is named
+    # "changes" here (and only here).
+    changes = AuditedHistoricalRecords()
+
+    objects = GoalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
+        ordering = ["agency__name", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sensitivity__in=Sensitivity.values), name="goal_sensitivity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(first_fiscal_year__lte=models.F("last_fiscal_year")),
+                name="goal_fiscal_years_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.short_name}: {self.title}" if self.short_name else self.title
+
+    def get_absolute_url(self):
+        return reverse("goal_dashboard", kwargs={"slug": self.slug})
+
+    def get_plan_url(self):
+        return reverse("goal_plan", kwargs={"slug": self.slug})
+
+    @property
+    def fiscal_years(self) -> list[int]:
+        return list(range(self.first_fiscal_year, self.last_fiscal_year + 1))
+
+    def program_list(self, field: str) -> list[str]:
+        return [line.strip() for line in getattr(self, field).splitlines() if line.strip()]
+
+    @property
+    def programs(self) -> dict[str, list[str]]:
+        return {field: self.program_list(field) for field in PROGRAM_FIELDS}
+
+
+class Strategy(models.Model):
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, related_name="strategies", verbose_name=_("goal")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=500)
+    description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        verbose_name = _("strategy")
+        verbose_name_plural = _("strategies")
+        ordering = ["goal", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["goal", "number"], name="strategy_number_unique_in_goal"
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="strategy_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"Strategy {self.number}: {self.title}"
+
+    def get_absolute_url(self):
+        return f"{self.goal.get_absolute_url()}#strategy-{self.number}"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    goal = models.ForeignKey(
+        Goal, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("goal")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["goal", "role", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "goal"], name="membership_one_role_per_goal"),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} of {self.goal.short_name or self.goal}"
+
+    def get_absolute_url(self):
+        return self.goal.get_absolute_url()
+
+
+class Indicator(models.Model):
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, related_name="indicators", verbose_name=_("goal")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    name = models.CharField(_("name"), max_length=300)
+    unit = models.CharField(_("unit"), max_length=60, blank=True)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER
+    )
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        verbose_name = _("key indicator")
+        verbose_name_plural = _("key indicators")
+        ordering = ["goal", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "name"], name="indicator_name_unique_in_goal"),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values), name="indicator_direction_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return f"{self.goal.get_plan_url()}#indicators"
+
+
+class IndicatorValue(models.Model):
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="values", verbose_name=_("indicator")
+    )
+    period = FiscalPeriodField(_("period"))
+    target = models.DecimalField(
+        _("target"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    actual = models.DecimalField(
+        _("actual"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        ordering = ["indicator", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "period"], name="indicator_value_one_per_period"
+            ),
+            models.CheckConstraint(
+                condition=period_is_valid("period") & ~Q(period=ONGOING_KEY),
+                name="indicator_value_period_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator}: {self.period}"
+
+    def get_absolute_url(self):
+        return self.indicator.get_absolute_url()
+
+    def clean(self):
+        if self.period is not None and self.period.is_ongoing:
+            raise ValidationError(
+                {"period": _("An indicator value belongs to a quarter or a fiscal year.")},
+                code="ongoing_indicator",
+            )

@@ -1,0 +1,39 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from strategies.models import Role
+from tests.factories import GoalFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs `collectstatic`; tests render templates without it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def goal(db):
+    return GoalFactory()
+
+
+@pytest.fixture
+def leader(goal):
+    return MembershipFactory(goal=goal, role=Role.LEADER).user
+
+
+@pytest.fixture
+def reviewer(goal):
+    return MembershipFactory(goal=goal, role=Role.REVIEWER).user
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser("root", "root@example.gov", "pw-not-used")

@@ -148,6 +148,16 @@ class Milestone(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        # Every save is a new version, whatever path it takes (app, admin, import), so a
+        # form opened before it can tell it is stale.
+        if not self._state.adding:
+            self.version += 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "version"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("milestone_detail", kwargs={"slug": self.goal.slug, "pk": self.pk})
 

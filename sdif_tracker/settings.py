@@ -4,6 +4,7 @@ Each variable is listed in `.env.example` and in the README's configuration tabl
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -132,6 +133,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # Tests use a file too (not shared-cache memory, whose table locks fail at once
+    # instead of waiting), so concurrent-writer tests see the locking users get.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"sdif-test-{os.getpid()}.sqlite3")
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

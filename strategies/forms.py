@@ -16,7 +16,9 @@ class FiscalPeriodFormField(forms.CharField):
         self, *, max_length=None, min_value=None, max_value=None, step_size=None, **kwargs
     ):
         kwargs.setdefault("help_text", _("For example Q3 FY19, FY19 or Ongoing."))
-        super().__init__(max_length=20, **kwargs)
+        # No max_length: CharField would run its length validator on the cleaned value,
+        # a FiscalPeriod (no len()), and fail every valid entry with a TypeError.
+        super().__init__(**kwargs)
 
     def prepare_value(self, value):
         if isinstance(value, FiscalPeriod):

@@ -37,3 +37,21 @@ def outsider(db):
 @pytest.fixture
 def admin_user(db):
     return get_user_model().objects.create_superuser("root", "root@example.gov", "pw-not-used")
+
+
+@pytest.fixture
+def sdif_goal(db):
+    """The real SDIF FY19 action plan, imported from the project's YAML file."""
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+
+    from milestones.plan_yaml import import_plan
+
+    return import_plan(Path(django_settings.BASE_DIR, "plans/sdif-fy19.yaml").read_text())
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 costs ~0.3 s a user; tests that make dozens of users would crawl.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

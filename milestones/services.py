@@ -1,0 +1,159 @@
+"""Writes that touch several things at once: one function per domain action.
+
+Each takes the acting user explicitly, validates, and writes the rows and their
+history (with user and reason) in one transaction.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from milestones.models import Milestone, ProgressSummary, Status, StatusUpdate
+from strategies.history import recorded_change
+from strategies.periods import FiscalPeriod
+
+# A change to one of these, or an update that leaves one of them, must say why.
+COMMENT_REQUIRED_STATUSES = (Status.DELAYED, Status.AT_RISK)
+
+
+class StaleMilestoneError(Exception):
+    """The milestone changed since the form was opened; nothing was written.
+
+    ``milestone`` is the current row; ``versions`` are its history records newer than
+    the version the form was opened at, oldest first.
+    """
+
+    def __init__(self, milestone: Milestone, versions: list):
+        super().__init__(f"Milestone {milestone.pk} changed since version was read.")
+        self.milestone = milestone
+        self.versions = versions
+
+
+def validate_status_update(
+    *,
+    milestone: Milestone,
+    status: str,
+    comment: str,
+    period: FiscalPeriod | None,
+    revised_due: FiscalPeriod | None,
+) -> None:
+    """Raise ``ValidationError`` (with field keys) if the update breaks a domain rule."""
+    errors: dict[str, list[ValidationError]] = {}
+
+    def add(field, message, code):
+        errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+    if status not in Status.values:
+        add("status", _("Choose one of the listed statuses."), "invalid_status")
+    if period is None:
+        add("period", _("Choose the reporting quarter of this update."), "period_required")
+    elif not period.is_quarter:
+        add("period", _("The reporting period is a quarter, e.g. Q3 FY19."), "period_quarter")
+    changed = status != milestone.status
+    if not comment.strip() and (changed or status in COMMENT_REQUIRED_STATUSES):
+        add(
+            "comment",
+            _("Say why: a comment is required when the status changes or is Delayed or At risk."),
+            "comment_required",
+        )
+    if revised_due is not None:
+        if milestone.due is not None and revised_due <= milestone.due:
+            add(
+                "revised_due",
+                _("The revised due must be later than the original due (%(due)s).")
+                % {"due": milestone.due},
+                "revised_due_not_later",
+            )
+    elif status == Status.DELAYED and milestone.revised_due is None:
+        add(
+            "revised_due",
+            _("A delayed milestone needs a revised due period, e.g. FY19."),
+            "revised_due_required",
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def record_status_update(
+    *,
+    milestone: Milestone,
+    user,
+    status: str,
+    comment: str,
+    period: FiscalPeriod,
+    revised_due: FiscalPeriod | None = None,
+    expected_version: int,
+) -> StatusUpdate:
+    """Add a status update and apply it to the milestone, refusing a stale form.
+
+    Locks the milestone row, compares its version with ``expected_version`` (raising
+    ``StaleMilestoneError`` if someone saved in between), then writes the milestone
+    (status, revised due, published comment; saving bumps its version) and the
+    StatusUpdate together. The returned update's ``milestone`` is the saved row.
+    """
+    locked = Milestone.objects.select_for_update().select_related("goal").get(pk=milestone.pk)
+    if locked.version != expected_version:
+        newer = list(
+            locked.history.filter(version__gt=expected_version)
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        )
+        raise StaleMilestoneError(locked, newer)
+
+    comment = comment.strip()
+    validate_status_update(
+        milestone=locked, status=status, comment=comment, period=period, revised_due=revised_due
+    )
+    previous_status = locked.status
+    previous_label = locked.get_status_display()
+    locked.status = status
+    if revised_due is not None:
+        locked.revised_due = revised_due
+    if comment:
+        locked.comment = comment
+    reason = (
+        _("Status update for %(period)s: %(old)s → %(new)s")
+        % {"period": period, "old": previous_label, "new": locked.get_status_display()}
+        if previous_status != status
+        else _("Status update for %(period)s: %(status)s confirmed")
+        % {"period": period, "status": locked.get_status_display()}
+    )
+    with recorded_change(user=user, reason=reason):
+        locked.full_clean()
+        locked.save()
+        update = StatusUpdate(
+            milestone=locked,
+            author=user,
+            author_name=user.get_username(),
+            period=period,
+            previous_status=previous_status,
+            status=status,
+            comment=comment,
+            revised_due=revised_due,
+        )
+        update.full_clean()
+        update.save()
+    return update
+
+
+@transaction.atomic
+def save_progress_summary(*, goal, user, period: FiscalPeriod, summary: str) -> ProgressSummary:
+    """Write (or rewrite) a goal's progress summary for one period, with history."""
+    summary = summary.strip()
+    existing = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
+    record = existing or ProgressSummary(goal=goal, period=period)
+    if existing is not None and existing.summary == summary:
+        return existing
+    record.summary = summary
+    verb = _("Edited") if existing else _("Wrote")
+    with recorded_change(
+        user=user,
+        reason=_("%(verb)s the progress summary for %(period)s")
+        % {"verb": verb, "period": period},
+    ):
+        record.full_clean()
+        record.save()
+    return record

@@ -1,0 +1,422 @@
+"""Reads behind the pages: the portfolio roll-up, the goal dashboard (filters, groupings,
+strategy × quarter matrix), a milestone's history, and the published plan.
+
+Each function issues a fixed number of queries whatever the number of rows; grouping
+and diffing happen in Python over rows already fetched.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django import forms
+from django.db.models import Count, ForeignKey, Max, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from milestones.models import Milestone, ProgressSummary, Status, overdue_q, status_counts
+from strategies.models import Goal, IndicatorValue, Strategy
+from strategies.periods import FiscalPeriod, FiscalPeriodField, fiscal_year_range
+
+# -- shared -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+
+
+def _as_period(value) -> FiscalPeriod | None:
+    """A period from an annotation, which arrives as a FiscalPeriod or a raw key."""
+    if value is None or isinstance(value, FiscalPeriod):
+        return value
+    return FiscalPeriod.from_key(value)
+
+
+def _status_breakdown(counts: dict[str, int]) -> list[StatusCount]:
+    """Non-zero counts in the order of the statuses."""
+    return [
+        StatusCount(status.value, status.label, counts[status.value])
+        for status in Status
+        if counts.get(status.value)
+    ]
+
+
+# -- portfolio -------------------------------------------------------------------
+
+
+def portfolio_goals(user) -> list[Goal]:
+    """The goals ``user`` may see with their status roll-up, in one query.
+
+    Each goal gets ``status_rollup`` (non-zero counts by status), ``milestone_count``,
+    ``overdue_count`` and ``last_updated`` (latest milestone change, else the goal's).
+    """
+    # Overdue needs the effective due of each milestone, so it is counted in a
+    # correlated subquery rather than over the join the status counts use.
+    overdue = (
+        Milestone.objects.filter(goal=OuterRef("pk"))
+        .overdue()
+        .order_by()
+        .values("goal")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    goals = list(
+        Goal.objects.visible_to(user)
+        .select_related("agency")
+        .annotate(
+            **status_counts("milestones__"),
+            milestone_count=Count("milestones"),
+            overdue_count=Coalesce(Subquery(overdue), 0),
+            last_updated=Coalesce(Max("milestones__updated_at"), "updated_at"),
+        )
+    )
+    for goal in goals:
+        goal.status_rollup = _status_breakdown(
+            {status.value: getattr(goal, f"count_{status.value}") for status in Status}
+        )
+    return goals
+
+
+# -- goal dashboard ------------------------------------------------------------------
+
+GROUP_BY_STRATEGY = "strategy"
+GROUP_BY_QUARTER = "quarter"
+UNALIGNED = "none"
+
+
+class DashboardFilterForm(forms.Form):
+    """The dashboard's GET filters; a value that does not validate is reported and
+    ignored, never an error page."""
+
+    status = forms.MultipleChoiceField(
+        label=_("Status"),
+        choices=Status.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    strategy = forms.ChoiceField(label=_("Strategy"), required=False)
+    fy = forms.TypedChoiceField(
+        label=_("Fiscal year due"),
+        help_text=_("Of the effective due: the revised due where set."),
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    group = forms.ChoiceField(
+        label=_("Group by"),
+        choices=[(GROUP_BY_STRATEGY, _("Strategy")), (GROUP_BY_QUARTER, _("Due quarter"))],
+        required=False,
+    )
+
+    def __init__(self, data, *, strategies: list[Strategy], fiscal_years: list[int]):
+        super().__init__(data)
+        self.fields["strategy"].choices = [
+            ("", _("All strategies")),
+            *[
+                (str(s.number), _("Strategy %(number)d") % {"number": s.number})
+                for s in strategies
+            ],
+            (UNALIGNED, _("Not aligned to a strategy")),
+        ]
+        self.fields["fy"].choices = [("", _("Any year"))] + [
+            (str(year), str(FiscalPeriod(year))) for year in fiscal_years
+        ]
+
+    def value(self, name: str):
+        """The cleaned value of ``name``; None when it is empty or did not validate."""
+        self.is_valid()
+        return self.cleaned_data.get(name) or None
+
+    @property
+    def problems(self) -> list[str]:
+        """One message per filter that was not understood (and so was ignored)."""
+        self.is_valid()
+        return [
+            _("%(filter)s: %(error)s")
+            % {"filter": self.fields[name].label, "error": " ".join(errors)}
+            for name, errors in self.errors.items()
+        ]
+
+
+@dataclass
+class MilestoneGroup:
+    key: str  # stable, for anchors and tests: "strategy-3", "Q4 FY19", "Ongoing" ...
+    milestones: list[Milestone]
+    strategy: Strategy | None = None
+    period: FiscalPeriod | None = None
+    is_unaligned: bool = False
+    is_undated: bool = False
+
+
+@dataclass
+class MatrixRow:
+    strategy: Strategy | None
+    cells: list[MatrixCell]
+    total: int
+
+
+@dataclass
+class MatrixCell:
+    period: FiscalPeriod | None
+    count: int = 0
+    breakdown: list[StatusCount] = field(default_factory=list)
+
+
+@dataclass
+class Matrix:
+    periods: list[FiscalPeriod | None]
+    rows: list[MatrixRow]
+    column_totals: list[int]
+    total: int
+
+
+@dataclass
+class Dashboard:
+    form: DashboardFilterForm
+    group_by: str
+    groups: list[MilestoneGroup]
+    matrix: Matrix
+    milestone_count: int
+    is_filtered: bool
+
+
+def _fiscal_years(goal: Goal) -> list[int]:
+    """The goal's fiscal years and those of every effective due of its milestones."""
+    keys = (
+        Milestone.objects.filter(goal=goal)
+        .with_effective_due()
+        .order_by()
+        .values_list("effective_due_key", flat=True)
+        .distinct()
+    )
+    years = set(goal.fiscal_years)
+    for key in keys:
+        period = _as_period(key)
+        if period is not None and not period.is_ongoing:
+            years.add(period.fiscal_year)
+    return sorted(years)
+
+
+def filtered_milestones(goal: Goal, form: DashboardFilterForm):
+    """The goal's dashboard rows narrowed by the filters that validated."""
+    milestones = Milestone.objects.for_dashboard(goal)
+    if statuses := form.value("status"):
+        milestones = milestones.filter(status__in=statuses)
+    strategy = form.value("strategy")
+    if strategy == UNALIGNED:
+        milestones = milestones.filter(strategy__isnull=True)
+    elif strategy:
+        milestones = milestones.filter(strategy__number=int(strategy))
+    if fiscal_year := form.value("fy"):
+        milestones = milestones.filter(effective_due_key__range=fiscal_year_range(fiscal_year))
+    if form.value("overdue"):
+        milestones = milestones.filter(overdue_q())
+    return milestones
+
+
+def _group_by_strategy(
+    milestones: list[Milestone], strategies: list[Strategy], *, keep_empty: bool
+) -> list[MilestoneGroup]:
+    by_strategy = defaultdict(list)
+    for milestone in milestones:
+        by_strategy[milestone.strategy_id].append(milestone)
+    groups = [
+        MilestoneGroup(f"strategy-{s.number}", by_strategy[s.pk], strategy=s)
+        for s in strategies
+        if keep_empty or by_strategy[s.pk]
+    ]
+    if by_strategy[None]:
+        groups.append(MilestoneGroup("unaligned", by_strategy[None], is_unaligned=True))
+    return groups
+
+
+def _period_sort_key(period: FiscalPeriod | None) -> tuple[int, int]:
+    # Time order, Ongoing last (its key is the largest), then milestones with no due.
+    return (1, 0) if period is None else (0, period.key)
+
+
+def _group_by_quarter(milestones: list[Milestone]) -> list[MilestoneGroup]:
+    by_period = defaultdict(list)
+    for milestone in milestones:
+        by_period[milestone.effective_due].append(milestone)
+    return [
+        MilestoneGroup(
+            str(period) if period is not None else "no-due-date",
+            by_period[period],
+            period=period,
+            is_undated=period is None,
+        )
+        for period in sorted(by_period, key=_period_sort_key)
+    ]
+
+
+def _matrix(milestones, strategies: list[Strategy]) -> Matrix:
+    """Strategy × effective-due-period counts with a status breakdown, in one query."""
+    counts = defaultdict(lambda: defaultdict(int))  # (strategy id, period) -> status -> n
+    for row in (
+        milestones.order_by()
+        .values("strategy_id", "effective_due_key", "status")
+        .annotate(n=Count("pk"))
+    ):
+        period = _as_period(row["effective_due_key"])
+        counts[row["strategy_id"], period][row["status"]] += row["n"]
+
+    periods = sorted({period for _, period in counts}, key=_period_sort_key)
+    row_strategies: list[Strategy | None] = list(strategies)
+    if any(strategy_id is None for strategy_id, _ in counts):
+        row_strategies.append(None)
+
+    rows = []
+    for strategy in row_strategies:
+        strategy_id = strategy.pk if strategy is not None else None
+        cells = []
+        for period in periods:
+            by_status = counts.get((strategy_id, period), {})
+            cells.append(MatrixCell(period, sum(by_status.values()), _status_breakdown(by_status)))
+        rows.append(MatrixRow(strategy, cells, sum(cell.count for cell in cells)))
+    column_totals = [sum(row.cells[i].count for row in rows) for i in range(len(periods))]
+    return Matrix(periods, rows, column_totals, sum(column_totals))
+
+
+def goal_dashboard(goal: Goal, params) -> Dashboard:
+    """Everything the goal dashboard shows for the GET ``params``: four queries."""
+    strategies = list(goal.strategies.order_by("number"))
+    form = DashboardFilterForm(params, strategies=strategies, fiscal_years=_fiscal_years(goal))
+    form.is_valid()
+    group_by = form.value("group") or GROUP_BY_STRATEGY
+    queryset = filtered_milestones(goal, form)
+    milestones = list(queryset)
+    for milestone in milestones:
+        milestone.goal = goal  # links need the goal's slug: no query per row
+    is_filtered = any(form.value(name) for name in ("status", "strategy", "fy", "overdue"))
+    if group_by == GROUP_BY_QUARTER:
+        groups = _group_by_quarter(milestones)
+    else:
+        groups = _group_by_strategy(milestones, strategies, keep_empty=not is_filtered)
+    return Dashboard(
+        form=form,
+        group_by=group_by,
+        groups=groups,
+        matrix=_matrix(queryset, strategies),
+        milestone_count=len(milestones),
+        is_filtered=is_filtered,
+    )
+
+
+# -- milestone detail ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    record: object  # a historical Milestone row
+    changes: list[FieldChange]
+
+    @property
+    def is_creation(self) -> bool:
+        return self.record.history_type == "+"
+
+    @property
+    def is_deletion(self) -> bool:
+        return self.record.history_type == "-"
+
+
+def _display(model_field, value, names: dict) -> str:
+    if value is None or value == "":
+        return "—"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(model_field, FiscalPeriodField):
+        return str(_as_period(value) if isinstance(value, int) else value)
+    if isinstance(model_field, ForeignKey):
+        return names.get((model_field.name, value)) or _("#%(id)s (deleted)") % {"id": value}
+    return str(value)
+
+
+def milestone_history(milestone: Milestone) -> list[HistoryEntry]:
+    """The milestone's versions, newest first, each with its field changes (old → new).
+
+    One query for the versions, plus at most one per kind of related object named in
+    the changes — never one per version.
+    """
+    records = list(milestone.history.order_by("-history_date", "-history_id"))
+    deltas = [
+        record.diff_against(previous) if previous is not None else None
+        for record, previous in zip(records, [*records[1:], None], strict=True)
+    ]
+
+    # Names for the foreign keys that changed, fetched once per related model.
+    wanted = defaultdict(set)
+    for delta in filter(None, deltas):
+        for change in delta.changes:
+            model_field = Milestone._meta.get_field(change.field)
+            if isinstance(model_field, ForeignKey):
+                wanted[model_field.name].update(v for v in (change.old, change.new) if v)
+    names = {}
+    for field_name, ids in wanted.items():
+        related = Milestone._meta.get_field(field_name).related_model
+        for obj in related._default_manager.filter(pk__in=ids):
+            names[field_name, obj.pk] = str(obj)
+
+    entries = []
+    for record, delta in zip(records, deltas, strict=True):
+        changes = []
+        if delta is not None:
+            for change in delta.changes:
+                model_field = Milestone._meta.get_field(change.field)
+                changes.append(
+                    FieldChange(
+                        label=str(model_field.verbose_name),
+                        old=_display(model_field, change.old, names),
+                        new=_display(model_field, change.new, names),
+                    )
+                )
+        entries.append(HistoryEntry(record, changes))
+    return entries
+
+
+def milestone_status_updates(milestone: Milestone):
+    """The milestone's status updates, oldest first, with their authors."""
+    return milestone.status_updates.select_related("author").order_by("created_at", "id")
+
+
+# -- published plan ------------------------------------------------------------------
+
+
+@dataclass
+class PublishedPlan:
+    goal: Goal
+    strategies: list[Strategy]
+    progress: list[ProgressSummary]
+    milestones: list[Milestone]
+    indicators: list
+
+
+def published_plan(goal: Goal) -> PublishedPlan:
+    """The goal's action plan as published: five queries whatever its size."""
+    return PublishedPlan(
+        goal=goal,
+        strategies=list(goal.strategies.order_by("number")),
+        progress=list(ProgressSummary.objects.filter(goal=goal).order_by("-period")),
+        milestones=list(
+            Milestone.objects.filter(goal=goal)
+            .select_related("strategy")
+            .order_by("position", "id")
+        ),
+        indicators=list(
+            goal.indicators.order_by("position", "id").prefetch_related(
+                Prefetch("values", queryset=IndicatorValue.objects.order_by("period"))
+            )
+        ),
+    )

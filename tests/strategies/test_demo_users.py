@@ -1,0 +1,51 @@
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from strategies.models import Membership, Role
+from tests.factories import GoalFactory
+
+PASSWORD = "demo-password-1"
+
+
+@pytest.fixture
+def sdif(db):
+    return GoalFactory(slug="sdif", short_name="SDIF")
+
+
+def test_demo_users_get_one_role_each_on_the_goal(sdif, settings, monkeypatch):
+    settings.DEBUG = True
+    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
+
+    call_command("create_demo_users")
+    call_command("create_demo_users")  # idempotent
+
+    roles = dict(Membership.objects.filter(goal=sdif).values_list("user__username", "role"))
+    assert roles == {
+        "leader": Role.LEADER,
+        "deputy": Role.DEPUTY,
+        "contributor": Role.CONTRIBUTOR,
+        "reviewer": Role.REVIEWER,
+    }
+    users = get_user_model().objects
+    assert users.get(username="admin").is_superuser
+    assert not users.get(username="outsider").memberships.exists()
+    assert authenticate(username="leader", password=PASSWORD) is not None
+
+
+def test_demo_users_are_refused_outside_development(sdif, settings, monkeypatch):
+    settings.DEBUG = False
+    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
+
+    with pytest.raises(CommandError, match="development only"):
+        call_command("create_demo_users")
+
+    assert not get_user_model().objects.filter(username="leader").exists()
+
+
+def test_a_short_demo_password_is_refused(sdif, settings, monkeypatch):
+    settings.DEBUG = True
+    monkeypatch.setenv("DEMO_PASSWORD", "short")
+
+    with pytest.raises(CommandError, match="DEMO_PASSWORD"):
+        call_command("create_demo_users")

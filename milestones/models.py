@@ -109,9 +109,11 @@ class Milestone(models.Model):
     )
     owner = models.CharField(_("owner"), max_length=200, blank=True, help_text=_("e.g. OFAC"))
     comment = models.TextField(_("comment"), blank=True, help_text=_("The published comment."))
+    # RESTRICT, not SET_NULL: SET_NULL clears dependents with a QuerySet.update(), which
+    # writes no history. A milestone others depend on is kept until they move on.
     depends_on = models.ForeignKey(
         "self",
-        on_delete=models.SET_NULL,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="dependents",

@@ -1047,6 +1047,12 @@ def _write_milestones(goal: Goal, plan: PlanData, strategies: dict[int, Strategy
     ]
     if blocked:
         raise PlanError(blocked)
+    # Removed milestones may depend on each other; unlink them first (recorded), so the
+    # deletes below do not trip over the RESTRICT on depends_on.
+    for milestone in removed:
+        if milestone.depends_on_id is not None:
+            milestone.depends_on = None
+            milestone.save()
     for milestone in removed:
         _delete(
             milestone,

@@ -234,6 +234,19 @@ def test_a_milestone_with_status_updates_cannot_be_deleted():
         update.milestone.delete()
 
 
+def test_a_milestone_another_depends_on_cannot_be_deleted_until_it_moves_on(goal):
+    first = MilestoneFactory(goal=goal, strategy=None)
+    second = MilestoneFactory(goal=goal, strategy=None, depends_on=first)
+
+    with pytest.raises(RestrictedError):
+        first.delete()
+
+    second.depends_on = None
+    second.save()
+    first.delete()
+    assert second.history.latest().depends_on_id is None
+
+
 # -- status updates -------------------------------------------------------------------------
 
 

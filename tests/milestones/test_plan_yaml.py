@@ -163,6 +163,9 @@ def _snapshot(slug: str) -> dict:
 
 def _delete_plan(slug: str) -> None:
     goal = Goal.objects.get(slug=slug)
+    for milestone in goal.milestones.filter(depends_on__isnull=False):
+        milestone.depends_on = None
+        milestone.save()
     for milestone in goal.milestones.all():
         milestone.delete()
     for related in (goal.strategies, goal.progress_summaries, goal.indicators):
@@ -446,6 +449,24 @@ def test_a_replace_adds_milestones_that_depend_on_later_new_ones(sdif):
 
     ninth, tenth = goal.milestones.filter(position__gte=9).order_by("position")
     assert (ninth.title, ninth.depends_on, tenth.title) == ("Ninth", tenth, "Tenth")
+
+
+def test_a_replace_removes_milestones_that_depend_on_each_other(sdif):
+    with_two_more = _edit(
+        SDIF,
+        "progress:\n",
+        "  - {title: Ninth, due: FY20, depends_on: 10}\n"
+        "  - {title: Tenth, due: FY20, depends_on: 9}\n"
+        "progress:\n",
+    )
+    import_plan(with_two_more, replace=True)
+    ninth, tenth = sdif.milestones.filter(position__gte=9).order_by("position")
+
+    goal = import_plan(SDIF, replace=True)
+
+    assert goal.milestones.count() == 8
+    for gone in (ninth, tenth):
+        assert Milestone.history.filter(id=gone.pk).latest().history_type == "-"
 
 
 @pytest.mark.django_db

@@ -1,7 +1,8 @@
 from django import forms
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from milestones.models import ProgressSummary, Status
+from milestones.models import Status
 from strategies.forms import FiscalPeriodFormField
 
 COMMENT_MAX_LENGTH = 4000
@@ -36,26 +37,22 @@ class StatusUpdateForm(forms.Form):
         super().__init__(*args, prefix=prefix or f"m{milestone.pk}", **kwargs)
 
 
-class ProgressSummaryForm(forms.ModelForm):
+class ProgressSummaryForm(forms.Form):
+    """A goal's summary of progress for one reporting period (quarter or fiscal year)."""
+
     period = FiscalPeriodFormField(
         label=_("Reporting period"),
         help_text=_("A quarter (Q3 FY19) or a whole fiscal year (FY19)."),
     )
-
-    class Meta:
-        model = ProgressSummary
-        fields = ["period", "summary"]
-        widgets = {"summary": forms.Textarea(attrs={"rows": 10})}
-
-    def clean_summary(self):
-        summary = self.cleaned_data["summary"].strip()
-        if len(summary) > SUMMARY_MAX_LENGTH:
-            raise forms.ValidationError(
-                _("Keep the summary under %(limit)d characters."),
-                code="too_long",
-                params={"limit": SUMMARY_MAX_LENGTH},
-            )
-        return summary
+    summary = forms.CharField(
+        label=_("Summary of progress"),
+        max_length=SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("Markdown: one bullet per line starting with “- ”."),
+    )
+    # When the summary being edited was last saved ("" for a new one): a save over a
+    # newer version is refused instead of overwriting it.
+    loaded = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def clean_period(self):
         period = self.cleaned_data["period"]
@@ -65,3 +62,51 @@ class ProgressSummaryForm(forms.ModelForm):
                 code="period_ongoing",
             )
         return period
+
+
+class StrategyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _("Strategy %(number)d: %(title)s") % {
+            "number": obj.number,
+            "title": Truncator(obj.title).chars(60),
+        }
+
+
+class MilestoneMoveForm(forms.Form):
+    """Align a milestone to another strategy of its goal, or to none (admins)."""
+
+    strategy = StrategyChoiceField(
+        label=_("Strategy"),
+        queryset=None,  # the milestone's goal's strategies, set per form
+        required=False,
+        empty_label=_("No strategy"),
+        error_messages={"invalid_choice": _("Choose one of this goal's strategies.")},
+    )
+    # The milestone version the form was opened at: a move from an older one is refused.
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "required": _("This form is incomplete. Reload the page and try again."),
+            "invalid": _("This form is incomplete. Reload the page and try again."),
+            "min_value": _("This form is incomplete. Reload the page and try again."),
+        },
+    )
+
+    def __init__(self, *args, milestone, strategies=None, **kwargs):
+        """``strategies``: the goal's strategies already fetched, so that a page of many
+        forms renders their options without one query per form."""
+        self.milestone = milestone
+        kwargs.setdefault("prefix", f"move{milestone.pk}")
+        kwargs.setdefault(
+            "initial", {"strategy": milestone.strategy_id, "version": milestone.version}
+        )
+        super().__init__(*args, **kwargs)
+        field = self.fields["strategy"]
+        field.queryset = milestone.goal.strategies.all()  # validation: this goal's only
+        field.label = _("Move “%(title)s” to") % {"title": Truncator(milestone.title).chars(80)}
+        if strategies is not None:
+            field.choices = [
+                ("", field.empty_label),
+                *((s.pk, field.label_from_instance(s)) for s in strategies),
+            ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from milestones.models import Milestone, ProgressSummary, Status, StatusUpdate
 from strategies.history import recorded_change
+from strategies.models import Strategy
 from strategies.periods import FiscalPeriod
 
 # A change to one of these, or an update that leaves one of them, must say why.
@@ -139,21 +140,82 @@ def record_status_update(
     return update
 
 
+class StaleSummaryError(Exception):
+    """The progress summary was saved by someone else since the form was opened."""
+
+    def __init__(self, summary: ProgressSummary | None):
+        super().__init__("Progress summary changed since it was read.")
+        self.summary = summary
+
+
+# Sentinel: the caller does not check for a concurrent edit.
+UNCHECKED = object()
+
+
 @transaction.atomic
-def save_progress_summary(*, goal, user, period: FiscalPeriod, summary: str) -> ProgressSummary:
-    """Write (or rewrite) a goal's progress summary for one period, with history."""
+def save_progress_summary(
+    *, goal, user, period: FiscalPeriod, summary: str, expected_updated_at=UNCHECKED
+) -> ProgressSummary:
+    """Write (or rewrite) a goal's progress summary for one period, with history.
+
+    ``expected_updated_at`` is when the summary the user edited was saved (None for a
+    new one); if it has changed since, ``StaleSummaryError`` and nothing is written.
+    """
     summary = summary.strip()
     existing = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
+    if expected_updated_at is not UNCHECKED:
+        current = existing.updated_at if existing is not None else None
+        if current != expected_updated_at:
+            raise StaleSummaryError(existing)
     record = existing or ProgressSummary(goal=goal, period=period)
     if existing is not None and existing.summary == summary:
         return existing
     record.summary = summary
     verb = _("Edited") if existing else _("Wrote")
-    with recorded_change(
-        user=user,
-        reason=_("%(verb)s the progress summary for %(period)s")
-        % {"verb": verb, "period": period},
-    ):
+    reason = _("%(verb)s the progress summary for %(period)s") % {"verb": verb, "period": period}
+    with recorded_change(user=user, reason=reason):
         record.full_clean()
         record.save()
     return record
+
+
+@transaction.atomic
+def move_milestone(
+    *, milestone: Milestone, user, strategy: Strategy | None, expected_version: int
+) -> Milestone:
+    """Align a milestone to another strategy of its goal (or to none), refusing a stale form.
+
+    Locks the milestone, then the target strategy, so a concurrent ``delete_strategy``
+    either sees the milestone arrive (and refuses) or deletes the strategy first (and
+    this move is refused).
+    """
+    locked = Milestone.objects.select_for_update().select_related("goal").get(pk=milestone.pk)
+    if locked.version != expected_version:
+        newer = list(
+            locked.history.filter(version__gt=expected_version)
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        )
+        raise StaleMilestoneError(locked, newer)
+    if strategy is not None:
+        target = (
+            Strategy.objects.select_for_update().filter(pk=strategy.pk, goal=locked.goal).first()
+        )
+        if target is None:
+            raise ValidationError(
+                {"strategy": _("Choose one of this goal's strategies.")},
+                code="strategy_other_goal",
+            )
+        strategy = target
+    if locked.strategy_id == (strategy.pk if strategy else None):
+        return locked
+    reason = (
+        _("Moved to strategy %(number)d") % {"number": strategy.number}
+        if strategy is not None
+        else _("Moved out of strategy %(number)d") % {"number": locked.strategy.number}
+    )
+    locked.strategy = strategy
+    with recorded_change(user=user, reason=reason):
+        locked.full_clean()
+        locked.save()
+    return locked

@@ -11,13 +11,37 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django import forms
-from django.db.models import Count, ForeignKey, Max, OuterRef, Prefetch, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from milestones.models import Milestone, ProgressSummary, Status, overdue_q, status_counts
-from strategies.models import Goal, IndicatorValue, Strategy
-from strategies.periods import FiscalPeriod, FiscalPeriodField, fiscal_year_range
+from milestones.models import (
+    CLOSED_STATUSES,
+    Milestone,
+    ProgressSummary,
+    Status,
+    StatusUpdate,
+    overdue_q,
+    status_counts,
+)
+from sdif_tracker.access import is_admin
+from sdif_tracker.changes import HistoryEntry, describe_versions
+from strategies.models import EDITOR_ROLES, Goal, IndicatorValue, Membership, Role, Strategy
+from strategies.periods import ONGOING_KEY, FiscalPeriod, current_quarter, fiscal_year_range
+
+UNDATED_KEY = ONGOING_KEY + 1
 
 # -- shared -----------------------------------------------------------------------
 
@@ -311,79 +335,10 @@ def goal_dashboard(goal: Goal, params) -> Dashboard:
 # -- milestone detail ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    label: str
-    old: str
-    new: str
-
-
-@dataclass
-class HistoryEntry:
-    record: object  # a historical Milestone row
-    changes: list[FieldChange]
-
-    @property
-    def is_creation(self) -> bool:
-        return self.record.history_type == "+"
-
-    @property
-    def is_deletion(self) -> bool:
-        return self.record.history_type == "-"
-
-
-def _display(model_field, value, names: dict) -> str:
-    if value is None or value == "":
-        return "—"
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if isinstance(model_field, FiscalPeriodField):
-        return str(_as_period(value) if isinstance(value, int) else value)
-    if isinstance(model_field, ForeignKey):
-        return names.get((model_field.name, value)) or _("#%(id)s (deleted)") % {"id": value}
-    return str(value)
-
-
 def milestone_history(milestone: Milestone) -> list[HistoryEntry]:
-    """The milestone's versions, newest first, each with its field changes (old → new).
-
-    One query for the versions, plus at most one per kind of related object named in
-    the changes — never one per version.
-    """
+    """The milestone's versions, newest first, each with its field changes (old → new)."""
     records = list(milestone.history.order_by("-history_date", "-history_id"))
-    deltas = [
-        record.diff_against(previous) if previous is not None else None
-        for record, previous in zip(records, [*records[1:], None], strict=True)
-    ]
-
-    # Names for the foreign keys that changed, fetched once per related model.
-    wanted = defaultdict(set)
-    for delta in filter(None, deltas):
-        for change in delta.changes:
-            model_field = Milestone._meta.get_field(change.field)
-            if isinstance(model_field, ForeignKey):
-                wanted[model_field.name].update(v for v in (change.old, change.new) if v)
-    names = {}
-    for field_name, ids in wanted.items():
-        related = Milestone._meta.get_field(field_name).related_model
-        for obj in related._default_manager.filter(pk__in=ids):
-            names[field_name, obj.pk] = str(obj)
-
-    entries = []
-    for record, delta in zip(records, deltas, strict=True):
-        changes = []
-        if delta is not None:
-            for change in delta.changes:
-                model_field = Milestone._meta.get_field(change.field)
-                changes.append(
-                    FieldChange(
-                        label=str(model_field.verbose_name),
-                        old=_display(model_field, change.old, names),
-                        new=_display(model_field, change.new, names),
-                    )
-                )
-        entries.append(HistoryEntry(record, changes))
-    return entries
+    return describe_versions(records, Milestone)
 
 
 def milestone_status_updates(milestone: Milestone):
@@ -420,3 +375,61 @@ def published_plan(goal: Goal) -> PublishedPlan:
             )
         ),
     )
+
+
+# -- a leader's quarterly work ---------------------------------------------------------
+
+
+@dataclass
+class MyWork:
+    quarter: FiscalPeriod
+    goals: list[Goal]  # each with ``role``, ``has_summary``, ``perms``
+    milestones: list[Milestone]  # each with ``overdue_flag``
+
+
+def my_work(user, today=None) -> MyWork:
+    """The goals ``user`` keeps current and their open milestones with no status update
+    for the current reporting quarter, overdue first: three queries whatever the size."""
+    quarter = current_quarter(today)
+    goals = Goal.objects.select_related("agency").order_by("title")
+    if is_admin(user):
+        goals = goals.visible_to(user)
+    else:
+        goals = goals.filter(
+            pk__in=Membership.objects.filter(user=user, role__in=EDITOR_ROLES).values("goal")
+        )
+    goals = list(
+        goals.annotate(
+            has_summary=Exists(
+                ProgressSummary.objects.filter(goal=OuterRef("pk"), period=quarter)
+            ),
+            role=Subquery(
+                Membership.objects.filter(goal=OuterRef("pk"), user=user).values("role")[:1]
+            ),
+        )
+    )
+    for goal in goals:
+        goal.role_label = Role(goal.role).label if goal.role else _("Administrator")
+        goal.can_write_summary = is_admin(user) or goal.role in (Role.LEADER, Role.DEPUTY)
+    updated_this_quarter = StatusUpdate.objects.filter(milestone=OuterRef("pk"), period=quarter)
+    milestones = list(
+        Milestone.objects.filter(goal__in=[g.pk for g in goals])
+        .exclude(status__in=CLOSED_STATUSES)
+        .with_effective_due()
+        .annotate(
+            updated_now=Exists(updated_this_quarter),
+            overdue_flag=Case(
+                When(overdue_q(today), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            # Undated milestones last on every database (NULL sorts first on SQLite).
+            due_order=Coalesce(
+                "effective_due_key", Value(UNDATED_KEY), output_field=IntegerField()
+            ),
+        )
+        .filter(updated_now=False)
+        .select_related("goal", "strategy")
+        .order_by("-overdue_flag", "due_order", "goal__title", "position", "pk")
+    )
+    return MyWork(quarter=quarter, goals=goals, milestones=milestones)

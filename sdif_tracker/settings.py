@@ -5,6 +5,7 @@ Each variable is listed in `.env.example` and in the README's configuration tabl
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "simple_history",
+    "axes",
     "strategies",
     "milestones",
 ]
@@ -96,6 +98,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # After authentication: records who made each change (and from where) in history.
     "strategies.history.HistoryContextMiddleware",
+    # Last, as axes asks: turns a request it flagged as locked out into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sdif_tracker.urls"
@@ -149,9 +153,51 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Axes first: it refuses a locked-out client before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio"
 LOGOUT_REDIRECT_URL = "login"
+
+
+def client_ip_address(request):
+    """The address of the peer that opened the connection, never a header it sent.
+
+    X-Forwarded-For and friends are written by the client, so an attacker rotating them
+    would get a fresh failure count per request. Behind a reverse proxy REMOTE_ADDR is
+    the proxy's address, which makes the IP lockout shared; the username lockout still
+    holds per account.
+    """
+    return request.META.get("REMOTE_ADDR")
+
+
+# Failed-login throttling (django-axes). Locked out by IP address OR by username: the
+# IP lock stops one client trying many accounts, the username lock stops many clients
+# trying one account.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, low=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, low=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = client_ip_address
+AXES_RESET_ON_SUCCESS = True
+# An attempt while locked out restarts the cool-off, so the lockout page's "wait N
+# minutes" holds from the attempt the user just made.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Axes' admin pages are read-only lists the admin tests do not cover yet; a lockout ends
+# by itself after the cool-off, or at once with `manage.py axes_reset_username NAME`.
+AXES_ENABLE_ADMIN = False
+
+# Idle timeout: the session expires SESSION_IDLE_MINUTES after the last request (every
+# request saves it, sliding the window), and the cookie dies with the browser.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, low=1) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Lax"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]

@@ -1,12 +1,23 @@
 """The read-only pages: parse the request, fetch through ``access`` and ``dashboard``,
 render."""
 
+from datetime import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
 
+from milestones import services
+from milestones.forms import ProgressSummaryForm, StatusUpdateForm
+from milestones.models import Milestone, ProgressSummary
+from milestones.services import StaleMilestoneError, StaleSummaryError
 from sdif_tracker import access, dashboard
+from sdif_tracker.changes import describe_versions
+from strategies.periods import FiscalPeriod, current_quarter
 
 
 @require_safe
@@ -21,20 +32,34 @@ def portfolio(request):
 def goal_dashboard(request, slug):
     goal = access.get_goal_for_user(request.user, slug)
     board = dashboard.goal_dashboard(goal, request.GET)
-    return render(request, "strategies/goal_dashboard.html", {"goal": goal, "board": board})
+    context = {
+        "goal": goal,
+        "board": board,
+        "perms_goal": access.permissions_for(request.user, goal),
+    }
+    return render(request, "strategies/goal_dashboard.html", context)
 
 
 @require_safe
 @login_required
 def milestone_detail(request, slug, pk):
     milestone = access.get_milestone_for_user(request.user, slug, pk)
-    context = {
+    return render(request, "milestones/milestone_detail.html", _detail_context(request, milestone))
+
+
+def _detail_context(request, milestone, *, form=None, conflict=None):
+    perms = access.permissions_for(request.user, milestone.goal)
+    if form is None and perms.update_milestones:
+        form = _status_form(milestone)
+    return {
         "goal": milestone.goal,
         "milestone": milestone,
+        "perms_goal": perms,
+        "form": form,
+        "conflict": conflict,
         "status_updates": dashboard.milestone_status_updates(milestone),
         "history": dashboard.milestone_history(milestone),
     }
-    return render(request, "milestones/milestone_detail.html", context)
 
 
 @require_safe
@@ -44,4 +69,194 @@ def goal_plan(request, slug):
     except access.LoginRequired:
         return redirect_to_login(request.get_full_path())
     plan = dashboard.published_plan(goal)
-    return render(request, "strategies/goal_plan.html", {"goal": goal, "plan": plan})
+    context = {
+        "goal": goal,
+        "plan": plan,
+        "perms_goal": access.permissions_for(request.user, goal),
+    }
+    return render(request, "strategies/goal_plan.html", context)
+
+
+# -- keeping milestones current -------------------------------------------------------
+
+
+def _status_form(milestone, data=None):
+    initial = {
+        "status": milestone.status,
+        "period": current_quarter(),
+        "version": milestone.version,
+    }
+    return StatusUpdateForm(data, milestone=milestone, initial=initial)
+
+
+def _conflict(stale: StaleMilestoneError, opened_version: int) -> list:
+    """What others changed since the form was opened: one entry per save, oldest first."""
+    base = stale.milestone.history.filter(version=opened_version).order_by("-history_id")[:1]
+    records = [*reversed(stale.versions), *base]
+    entries = describe_versions(records, Milestone)
+    return list(reversed(entries[: len(stale.versions)]))
+
+
+def _row_context(request, milestone, **extra):
+    if "form" in extra:
+        # The inline form takes focus when htmx swaps it in (keyboard users land on it).
+        extra["form"].fields["status"].widget.attrs["autofocus"] = True
+    return {
+        "milestone": milestone,
+        "goal": milestone.goal,
+        "perms_goal": access.permissions_for(request.user, milestone.goal),
+        **extra,
+    }
+
+
+@require_safe
+@login_required
+def milestone_row(request, slug, pk):
+    """One dashboard row (htmx: what "Cancel" swaps back in)."""
+    milestone = access.get_milestone_for_user(request.user, slug, pk)
+    if not request.htmx:
+        return redirect(milestone)
+    return render(request, "milestones/_milestone_row.html", _row_context(request, milestone))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def milestone_update(request, slug, pk):
+    """The status update form: inline on the dashboard with htmx, on the milestone page
+    without. Refuses a form opened before someone else's save and keeps what was typed."""
+    milestone = access.get_milestone_for_user(request.user, slug, pk, write=True)
+    if request.method == "GET":
+        if request.htmx:
+            context = _row_context(request, milestone, form=_status_form(milestone))
+            return render(request, "milestones/_milestone_row_form.html", context)
+        return redirect(f"{milestone.get_absolute_url()}#update")
+
+    form = _status_form(milestone, request.POST)
+    conflict = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            update = services.record_status_update(
+                milestone=milestone,
+                user=request.user,
+                status=data["status"],
+                comment=data["comment"],
+                period=data["period"],
+                revised_due=data["revised_due"],
+                expected_version=data["version"],
+            )
+        except StaleMilestoneError as stale:
+            conflict = _conflict(stale, data["version"])
+            milestone = stale.milestone
+            milestone.goal = access.get_goal_for_user(request.user, slug)
+            # Keep what was typed; the next save applies it over the current version.
+            rebound = request.POST.copy()
+            rebound[form.add_prefix("version")] = str(milestone.version)
+            form = _status_form(milestone, rebound)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            saved = update.milestone
+            saved.goal = milestone.goal
+            text = _("Saved: “%(title)s” is %(status)s.") % {
+                "title": saved.title,
+                "status": saved.get_status_display(),
+            }
+            if request.htmx:
+                context = _row_context(request, saved, announcement=text)
+                return render(request, "milestones/_milestone_row.html", context)
+            messages.success(request, text)
+            return redirect(saved)
+
+    status = 409 if conflict else 400
+    if request.htmx:
+        # htmx swaps only 2xx responses; the form row carries the errors itself.
+        context = _row_context(request, milestone, form=form, conflict=conflict)
+        return render(request, "milestones/_milestone_row_form.html", context)
+    return render(
+        request,
+        "milestones/milestone_detail.html",
+        _detail_context(request, milestone, form=form, conflict=conflict),
+        status=status,
+    )
+
+
+# -- the quarterly workflow ------------------------------------------------------------
+
+
+@require_safe
+@login_required
+def my_goals(request):
+    """A leader's to-do for the quarter: milestones not yet updated, overdue first."""
+    work = dashboard.my_work(request.user)
+    return render(request, "milestones/my_goals.html", {"work": work})
+
+
+def _loaded_stamp(summary) -> str:
+    return summary.updated_at.isoformat() if summary is not None else ""
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def progress_edit(request, slug):
+    """Write or edit the goal's summary of progress for one reporting period."""
+    goal = access.get_goal_for_user(request.user, slug, need=access.WRITE_SUMMARY)
+    conflict = None
+    if request.method == "GET":
+        try:
+            period = FiscalPeriod.parse(request.GET.get("period") or str(current_quarter()))
+        except ValueError as error:
+            messages.warning(request, str(error))
+            period = current_quarter()
+        existing = ProgressSummary.objects.filter(goal=goal, period=period).first()
+        form = ProgressSummaryForm(
+            initial={
+                "period": period,
+                "summary": existing.summary if existing else "",
+                "loaded": _loaded_stamp(existing),
+            }
+        )
+        return render(
+            request,
+            "milestones/progress_form.html",
+            {"goal": goal, "form": form, "existing": existing},
+        )
+
+    form = ProgressSummaryForm(request.POST)
+    existing = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            expected = datetime.fromisoformat(data["loaded"]) if data["loaded"] else None
+        except ValueError:
+            form.add_error(None, _("The form was damaged; open it again."))
+        else:
+            try:
+                summary = services.save_progress_summary(
+                    goal=goal,
+                    user=request.user,
+                    period=data["period"],
+                    summary=data["summary"],
+                    expected_updated_at=expected,
+                )
+            except StaleSummaryError as stale:
+                existing = stale.summary
+                rebound = request.POST.copy()
+                rebound["loaded"] = _loaded_stamp(existing)
+                form = ProgressSummaryForm(rebound)
+                conflict = existing.history.order_by("-history_date").first() if existing else True
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    _("Saved the summary of progress for %(period)s.")
+                    % {"period": summary.period},
+                )
+                return redirect(goal.get_plan_url() + "#progress")
+    return render(
+        request,
+        "milestones/progress_form.html",
+        {"goal": goal, "form": form, "existing": existing, "conflict": conflict},
+        status=409 if conflict else 400,
+    )

@@ -1,8 +1,17 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from strategies.models import PROGRAM_FIELDS, SECTION_FIELDS, Goal
 from strategies.periods import FiscalPeriod
+
+# Limits on the goal's free text (the model's TextFields have none).
+STATEMENT_MAX_LENGTH = 2_000
+SECTION_MAX_LENGTH = 20_000
+PROGRAM_MAX_LENGTH = 10_000
+PROGRAM_LINE_MAX_LENGTH = 1_000
+DESCRIPTION_MAX_LENGTH = 5_000
 
 
 class FiscalPeriodFormField(forms.CharField):
@@ -33,3 +42,145 @@ class FiscalPeriodFormField(forms.CharField):
             return FiscalPeriod.parse(value)
         except ValueError as error:
             raise ValidationError(str(error), code="invalid_period") from None
+
+
+class StrategyForm(forms.Form):
+    """Add, renumber or retitle a strategy; the service checks the number is free."""
+
+    number = forms.IntegerField(
+        label=_("Number"),
+        min_value=1,
+        max_value=999,
+        error_messages={
+            "invalid": _("Enter the strategy number as a whole number, e.g. 3."),
+            "min_value": _("Strategy numbers run from 1 to 999."),
+            "max_value": _("Strategy numbers run from 1 to 999."),
+        },
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=500,
+        error_messages={"required": _("Give the strategy a title.")},
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Optional. Markdown."),
+    )
+
+    def __init__(self, *args, taken_numbers=(), **kwargs):
+        """``taken_numbers``: the goal's other strategies' numbers, so that a taken number
+        is reported with the other errors (the service checks again when saving)."""
+        self.taken_numbers = frozenset(taken_numbers)
+        super().__init__(*args, **kwargs)
+
+    def clean_number(self):
+        number = self.cleaned_data["number"]
+        if number in self.taken_numbers:
+            raise ValidationError(
+                _("Strategy %(number)d exists already in this goal."),
+                code="number_taken",
+                params={"number": number},
+            )
+        return number
+
+    def clean_description(self):
+        return _normalize_text(self.cleaned_data["description"])
+
+
+def _normalize_text(value: str) -> str:
+    """Browsers post textareas with CRLF line ends; store LF, without trailing blanks."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").rstrip().lstrip("\n")
+
+
+class GoalForm(forms.ModelForm):
+    """A goal's title, leaders, narrative and contributing programs (not its slug)."""
+
+    # The goal's ``updated_at`` when the form was opened: a save from before someone
+    # else's is refused rather than overwriting it.
+    updated_at = forms.DateTimeField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This form is incomplete. Reload the page and edit again."),
+            "invalid": _("This form is incomplete. Reload the page and edit again."),
+        },
+    )
+
+    class Meta:
+        model = Goal
+        fields = [
+            "title",
+            "short_name",
+            "statement",
+            "target_date",
+            "sensitivity",
+            "leader_name",
+            "leader_title",
+            "deputy_name",
+            "deputy_title",
+            *SECTION_FIELDS,
+            *PROGRAM_FIELDS,
+        ]
+        widgets = {
+            "statement": forms.Textarea(attrs={"rows": 4}),
+            "target_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            **{name: forms.Textarea(attrs={"rows": 6}) for name in SECTION_FIELDS},
+            **{name: forms.Textarea(attrs={"rows": 4}) for name in PROGRAM_FIELDS},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limits = {
+            "statement": STATEMENT_MAX_LENGTH,
+            **dict.fromkeys(SECTION_FIELDS, SECTION_MAX_LENGTH),
+            **dict.fromkeys(PROGRAM_FIELDS, PROGRAM_MAX_LENGTH),
+        }
+        for name, limit in limits.items():
+            field = self.fields[name]
+            field.max_length = limit
+            field.validators.append(MaxLengthValidator(limit))
+            field.widget.attrs["maxlength"] = str(limit)
+        for name in (*SECTION_FIELDS, *PROGRAM_FIELDS):
+            # Leading spaces can be Markdown (an indented block); only ends are trimmed.
+            self.fields[name].strip = False
+        self.fields["target_date"].help_text = _(
+            "The day the goal is due, e.g. 30 September 2019 for “By September 2019”."
+        )
+
+    def fieldsets(self):
+        """(legend, bound fields) in the order of a published action plan."""
+        groups = [
+            (_("Goal"), ["title", "short_name", "statement", "target_date", "sensitivity"]),
+            (_("Goal leaders"), ["leader_name", "leader_title", "deputy_name", "deputy_title"]),
+            (_("Narrative (Markdown)"), list(SECTION_FIELDS)),
+            (_("Contributing programs (one per line)"), list(PROGRAM_FIELDS)),
+        ]
+        return [(legend, [self[name] for name in names]) for legend, names in groups]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in SECTION_FIELDS:
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = _normalize_text(cleaned[name])
+        for name in PROGRAM_FIELDS:
+            if isinstance(cleaned.get(name), str):
+                try:
+                    cleaned[name] = _program_lines(cleaned[name])
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
+def _program_lines(value: str) -> str:
+    """One item per line: blank lines dropped, each line trimmed, none overlong."""
+    lines = [line.strip() for line in value.splitlines() if line.strip()]
+    for number, line in enumerate(lines, start=1):
+        if len(line) > PROGRAM_LINE_MAX_LENGTH:
+            raise ValidationError(
+                _("Item %(number)d is over %(limit)d characters; put one item per line."),
+                code="program_line_too_long",
+                params={"number": number, "limit": PROGRAM_LINE_MAX_LENGTH},
+            )
+    return "\n".join(lines)

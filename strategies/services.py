@@ -3,12 +3,14 @@ recorded in history with the acting user and a reason."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from strategies.history import recorded_change
-from strategies.models import Goal, Strategy
+from strategies.models import PROGRAM_FIELDS, SECTION_FIELDS, Goal, Strategy
 
 
 def _number_taken(goal: Goal, number: int, *, exclude_pk: int | None = None) -> bool:
@@ -80,3 +82,65 @@ def delete_strategy(*, strategy: Strategy, user) -> None:
         user=user, reason=_("Deleted strategy %(number)d") % {"number": locked.number}
     ):
         locked.delete()
+
+
+# What an admin edits on the goal form; the slug is not among them (URLs cite it).
+GOAL_EDITABLE_FIELDS = (
+    "title",
+    "short_name",
+    "statement",
+    "target_date",
+    "sensitivity",
+    "leader_name",
+    "leader_title",
+    "deputy_name",
+    "deputy_title",
+    *SECTION_FIELDS,
+    *PROGRAM_FIELDS,
+)
+
+
+class StaleGoalError(Exception):
+    """The goal changed since the form was opened; nothing was written.
+
+    ``goal`` is the current row; ``changes`` its history records saved after the form
+    was opened, oldest first.
+    """
+
+    def __init__(self, goal: Goal, changes: list):
+        super().__init__(f"Goal {goal.pk} changed since the form was opened.")
+        self.goal = goal
+        self.changes = changes
+
+
+@transaction.atomic
+def update_goal(
+    *, goal: Goal, user, expected_updated_at: datetime.datetime | None = None, **fields
+) -> Goal:
+    """Edit a goal's title, leaders, narrative and programs (``GOAL_EDITABLE_FIELDS``).
+
+    With ``expected_updated_at`` (when the form was opened) a goal saved since is refused
+    with ``StaleGoalError``. Saves, with one history row, only if something changed.
+    """
+    unknown = set(fields) - set(GOAL_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"update_goal() cannot set {', '.join(sorted(unknown))}")
+    locked = Goal.objects.select_for_update().get(pk=goal.pk)
+    if expected_updated_at is not None and locked.updated_at != expected_updated_at:
+        # The historical rows copy ``updated_at``: the ones after the opened version.
+        newer = list(
+            locked.changes.filter(updated_at__gt=expected_updated_at).order_by(
+                "history_date", "history_id"
+            )
+        )
+        raise StaleGoalError(locked, newer)
+    changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+    if not changed:
+        return locked
+    for name in changed:
+        setattr(locked, name, fields[name])
+    labels = ", ".join(str(Goal._meta.get_field(name).verbose_name) for name in changed)
+    with recorded_change(user=user, reason=_("Edited goal: %(fields)s") % {"fields": labels}):
+        locked.full_clean()
+        locked.save()
+    return locked

@@ -100,7 +100,7 @@ def test_sdif_dashboard_groups_milestones_by_effective_due_quarter(staff_client,
 def test_sdif_dashboard_rows_show_what_a_leader_needs(staff_client, sdif_goal):
     page = dashboard(staff_client, sdif_goal)
     cells = [cell.visible_text for cell in row(page, 5).find_all() if cell.tag in ("th", "td")]
-    title, due, revised, status, owner, comment, updated = cells
+    title, due, revised, status, owner, comment, updated, action = cells
     assert title.startswith("Develop requirements for data matching")
     assert "Overdue" in title  # Q3 FY18, revised to FY19: long past
     assert due == "Q3 FY18"
@@ -109,6 +109,7 @@ def test_sdif_dashboard_rows_show_what_a_leader_needs(staff_client, sdif_goal):
     assert owner == "—"
     assert comment.startswith("Treasury and Mexican authorities are looking")
     assert updated  # a date
+    assert action.startswith("Update")  # staff may update
     link = row(page, 5).find("a")
     milestone = Milestone.objects.get(goal=sdif_goal, position=5)
     assert link.attrs["href"] == milestone.get_absolute_url()

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from strategies.models import Membership, Role
 from tests.factories import GoalFactory
@@ -30,7 +31,9 @@ def test_demo_users_get_one_role_each_on_the_goal(sdif, settings, monkeypatch):
     users = get_user_model().objects
     assert users.get(username="admin").is_superuser
     assert not users.get(username="outsider").memberships.exists()
-    assert authenticate(username="leader", password=PASSWORD) is not None
+    # Axes' backend needs the login request to throttle by; any POST will do here.
+    login_request = RequestFactory().post("/accounts/login/")
+    assert authenticate(login_request, username="leader", password=PASSWORD) is not None
 
 
 def test_demo_users_are_refused_outside_development(sdif, settings, monkeypatch):

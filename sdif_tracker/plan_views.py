@@ -1,0 +1,338 @@
+"""Administrators edit a goal's plan in the app: its strategies, the goal itself, and
+which strategy each milestone is aligned to. Parse → call a service → redirect with a
+message, or show the form again with its errors."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.forms import Form
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from milestones import services as milestone_services
+from milestones.forms import MilestoneMoveForm
+from milestones.models import Milestone
+from sdif_tracker import access
+from strategies import services
+from strategies.forms import GoalForm, StrategyForm
+from strategies.models import Goal, Strategy
+
+FORM_METHODS = ["GET", "HEAD", "POST"]
+
+
+def _admin_goal(request, slug: str) -> Goal:
+    """The goal, for a user who may edit its plan: 404 if they may not see it, else 403."""
+    return access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
+
+
+def _add_service_errors(form: Form, error: ValidationError) -> None:
+    """Show a service's ``ValidationError`` on the form: on its field where it names one
+    the form has, otherwise above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+# -- the strategy list ---------------------------------------------------------------
+
+
+def _strategy_list_context(request, goal: Goal, *, move_form=None) -> dict:
+    """The goal's strategies with their milestone counts and milestones, each milestone
+    with its "Move to" form; a fixed number of queries whatever the number of rows."""
+    strategies = list(
+        goal.strategies.annotate(milestone_count=Count("milestones")).order_by("number")
+    )
+    milestones = list(Milestone.objects.filter(goal=goal).order_by("position", "id"))
+    by_strategy: dict[int | None, list] = {}
+    for milestone in milestones:
+        milestone.goal = goal  # the goal already fetched, not one query per form
+        if move_form is not None and move_form.milestone.pk == milestone.pk:
+            milestone.move_form = move_form
+        else:
+            milestone.move_form = MilestoneMoveForm(milestone=milestone, strategies=strategies)
+        by_strategy.setdefault(milestone.strategy_id, []).append(milestone)
+    groups = [{"strategy": s, "milestones": by_strategy.get(s.pk, [])} for s in strategies]
+    if None in by_strategy:
+        groups.append({"strategy": None, "milestones": by_strategy[None]})
+    return {
+        "goal": goal,
+        "perms_goal": access.permissions_for(request.user, goal),
+        "strategies": strategies,
+        "groups": groups,
+        "add_form": _new_strategy_form([s.number for s in strategies]),
+    }
+
+
+@require_safe
+@login_required
+def strategy_list(request, slug):
+    goal = _admin_goal(request, slug)
+    return render(request, "strategies/strategy_list.html", _strategy_list_context(request, goal))
+
+
+# -- one strategy --------------------------------------------------------------------
+
+
+def _new_strategy_form(numbers) -> StrategyForm:
+    """An empty strategy form proposing the number after the goal's last."""
+    return StrategyForm(initial={"number": min(max(numbers, default=0) + 1, 999)})
+
+
+def _render_strategy_form(request, goal, form, *, strategy=None, status=200):
+    context = {
+        "goal": goal,
+        "perms_goal": access.permissions_for(request.user, goal),
+        "form": form,
+        "strategy": strategy,
+    }
+    return render(request, "strategies/strategy_form.html", context, status=status)
+
+
+@require_http_methods(FORM_METHODS)
+@login_required
+def strategy_add(request, slug):
+    goal = _admin_goal(request, slug)
+    if request.method != "POST":
+        form = _new_strategy_form(goal.strategies.values_list("number", flat=True))
+        return _render_strategy_form(request, goal, form)
+
+    form = StrategyForm(
+        request.POST, taken_numbers=goal.strategies.values_list("number", flat=True)
+    )
+    if form.is_valid():
+        try:
+            strategy = services.add_strategy(goal=goal, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Added strategy %(number)d.") % {"number": strategy.number}
+            )
+            return redirect("strategy_list", slug=goal.slug)
+    return _render_strategy_form(request, goal, form, status=400)
+
+
+@require_http_methods(FORM_METHODS)
+@login_required
+def strategy_edit(request, slug, pk):
+    goal = _admin_goal(request, slug)
+    strategy = get_object_or_404(Strategy, goal=goal, pk=pk)
+    if request.method != "POST":
+        initial = {
+            "number": strategy.number,
+            "title": strategy.title,
+            "description": strategy.description,
+        }
+        return _render_strategy_form(
+            request, goal, StrategyForm(initial=initial), strategy=strategy
+        )
+
+    others = goal.strategies.exclude(pk=strategy.pk).values_list("number", flat=True)
+    form = StrategyForm(request.POST, taken_numbers=others)
+    if form.is_valid():
+        try:
+            saved = services.update_strategy(
+                strategy=strategy, user=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, _("Saved strategy %(number)d.") % {"number": saved.number})
+            return redirect("strategy_list", slug=goal.slug)
+    return _render_strategy_form(request, goal, form, strategy=strategy, status=400)
+
+
+@require_POST
+@login_required
+def strategy_delete(request, slug, pk):
+    goal = _admin_goal(request, slug)
+    strategy = get_object_or_404(Strategy, goal=goal, pk=pk)
+    try:
+        services.delete_strategy(strategy=strategy, user=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Deleted strategy %(number)d.") % {"number": strategy.number})
+    return redirect("strategy_list", slug=goal.slug)
+
+
+# -- moving a milestone to another strategy -------------------------------------------
+
+
+@require_POST
+@login_required
+def milestone_move(request, slug, pk):
+    goal = _admin_goal(request, slug)
+    milestone = get_object_or_404(Milestone, goal=goal, pk=pk)
+    milestone.goal = goal
+    form = MilestoneMoveForm(request.POST, milestone=milestone)
+    status = 400
+    if form.is_valid():
+        try:
+            moved = milestone_services.move_milestone(
+                milestone=milestone,
+                user=request.user,
+                strategy=form.cleaned_data["strategy"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except milestone_services.StaleMilestoneError as stale:
+            status = 409
+            form = _stale_move_form(request, stale, form)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            if moved.version == milestone.version:
+                text = _("“%(title)s” is already there; nothing changed.") % {"title": moved.title}
+            elif moved.strategy is None:
+                text = _("“%(title)s” is no longer aligned to a strategy.") % {
+                    "title": moved.title
+                }
+            else:
+                text = _("Moved “%(title)s” to strategy %(number)d.") % {
+                    "title": moved.title,
+                    "number": moved.strategy.number,
+                }
+            messages.success(request, text)
+            return redirect("strategy_list", slug=goal.slug)
+    context = _strategy_list_context(request, goal, move_form=form)
+    return render(request, "strategies/strategy_list.html", context, status=status)
+
+
+def _stale_move_form(request, stale, form) -> MilestoneMoveForm:
+    """The form again, at the current version with the user's choice kept, saying who
+    moved or changed the milestone since it was opened."""
+    data = request.POST.copy()
+    data[form.add_prefix("version")] = str(stale.milestone.version)
+    stale.milestone.goal = form.milestone.goal
+    fresh = MilestoneMoveForm(data, milestone=stale.milestone)
+    fresh.is_valid()
+    last = stale.versions[-1] if stale.versions else None
+    if last is not None:
+        message = _(
+            "%(user)s changed this milestone at %(when)s (it is now under %(strategy)s). "
+            "Nothing was moved; your choice is kept: press Move again to apply it."
+        ) % {
+            "user": last.history_username or _("someone"),
+            "when": _when(last.history_date),
+            "strategy": stale.milestone.strategy or _("no strategy"),
+        }
+    else:
+        message = _("This milestone changed since the page was opened. Nothing was moved.")
+    fresh.add_error(None, message)
+    return fresh
+
+
+# -- the goal ----------------------------------------------------------------------------
+
+
+def _render_goal_form(request, goal, form, *, status=200):
+    context = {
+        "goal": goal,
+        "perms_goal": access.permissions_for(request.user, goal),
+        "form": form,
+    }
+    return render(request, "strategies/goal_form.html", context, status=status)
+
+
+@require_http_methods(FORM_METHODS)
+@login_required
+def goal_edit(request, slug):
+    goal = _admin_goal(request, slug)
+    if request.method != "POST":
+        form = GoalForm(instance=goal, initial={"updated_at": goal.updated_at.isoformat()})
+        return _render_goal_form(request, goal, form)
+
+    # A copy: validating a ModelForm writes the typed values onto its instance, and the
+    # page header still shows the saved goal.
+    form = GoalForm(request.POST, instance=copy.copy(goal))
+    if form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in services.GOAL_EDITABLE_FIELDS}
+        try:
+            saved = services.update_goal(
+                goal=goal,
+                user=request.user,
+                expected_updated_at=form.cleaned_data["updated_at"],
+                **fields,
+            )
+        except services.StaleGoalError as stale:
+            form = _stale_goal_form(stale, fields)
+            return _render_goal_form(request, stale.goal, form, status=409)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            if saved.updated_at == goal.updated_at:
+                messages.info(request, _("Nothing was changed."))
+            else:
+                messages.success(request, _("Saved the goal."))
+            return redirect(saved)
+    return _render_goal_form(request, goal, form, status=400)
+
+
+def _stale_goal_form(stale: services.StaleGoalError, typed: dict) -> GoalForm:
+    """The form again at the goal's current version: the fields this user edited keep
+    what they typed, the others show the current values, so saving it again applies this
+    user's edits without undoing the other person's. Says who changed which fields."""
+    current = stale.goal
+    opened = stale.changes[0].prev_record if stale.changes else None
+    if opened is None:  # no record of the opened version: keep everything typed
+        mine, theirs = set(typed), set()
+    else:
+        mine = {name for name, value in typed.items() if getattr(opened, name) != value}
+        theirs = {name for name in typed if getattr(opened, name) != getattr(current, name)}
+    data = {
+        name: _form_value(typed[name] if name in mine else getattr(current, name))
+        for name in typed
+    }
+    data["updated_at"] = current.updated_at.isoformat()
+    form = GoalForm(data, instance=copy.copy(current))
+    form.is_valid()
+    if stale.changes:
+        last = stale.changes[-1]
+        message = _(
+            "%(user)s changed this goal at %(when)s (%(fields)s) after you opened this form. "
+            "Nothing was saved. The form now shows their version with your edits kept in "
+            "the fields you changed; check it, then save again."
+        ) % {
+            "user": last.history_username or _("someone"),
+            "when": _when(last.history_date),
+            "fields": _labels(theirs) or _("no visible field"),
+        }
+    else:
+        message = _("This goal changed after you opened this form. Nothing was saved.")
+    form.add_error(None, message)
+    both = mine & theirs
+    if both:
+        form.add_error(
+            None,
+            _("You both changed: %(fields)s. Your text is shown; theirs is in the history.")
+            % {"fields": _labels(both)},
+        )
+    return form
+
+
+def _form_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _labels(names: set[str]) -> str:
+    """Field labels in the form's order."""
+    return ", ".join(str(field.verbose_name) for field in Goal._meta.fields if field.name in names)

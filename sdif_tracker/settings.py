@@ -191,6 +191,8 @@ AXES_HTTP_RESPONSE_CODE = 429
 # Axes' admin pages are read-only lists the admin tests do not cover yet; a lockout ends
 # by itself after the cool-off, or at once with `manage.py axes_reset_username NAME`.
 AXES_ENABLE_ADMIN = False
+# Lockouts and failures are logged as warnings by axes; its per-request chatter is not.
+AXES_VERBOSE = False
 
 # Idle timeout: the session expires SESSION_IDLE_MINUTES after the last request (every
 # request saves it, sliding the window), and the cookie dies with the browser.

@@ -1,0 +1,209 @@
+"""Every URL of the app × every kind of user × GET and POST.
+
+The goal under test is *restricted*: only its members and admins may see it, so an
+outsider and the leader of another goal must get 404 (never a hint it exists), members
+who may see but not change get 403, and anonymous users are sent to log in.
+
+A new URL fails ``test_every_url_of_the_app_is_in_the_matrix`` until it is listed here.
+POSTs carry no form data: an allowed POST answers with the form's errors (400, or 200
+for Django's own auth forms) or a redirect, and never changes anything it may not.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from milestones.models import Milestone
+from strategies.models import Role, Sensitivity, Strategy
+from tests.factories import (
+    GoalFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    ProgressSummaryFactory,
+    StrategyFactory,
+    UserFactory,
+)
+
+ROLES = [
+    "anonymous",
+    "outsider",
+    "contributor",
+    "deputy",
+    "leader",
+    "other_leader",
+    "reviewer",
+    "admin",
+]
+LOGIN = "login"  # a redirect to the login page
+
+
+def row(anonymous, outsider, contributor, deputy, leader, other_leader, reviewer, admin):
+    return dict(
+        zip(
+            ROLES,
+            [anonymous, outsider, contributor, deputy, leader, other_leader, reviewer, admin],
+            strict=True,
+        )
+    )
+
+
+def same_for_signed_in(anonymous, signed_in):
+    return row(anonymous, *([signed_in] * 7))
+
+
+# What a page of the restricted goal answers, by who asks.
+GOAL_READ = row(LOGIN, 404, 200, 200, 200, 404, 200, 200)
+NOT_ALLOWED = same_for_signed_in(405, 405)
+# Mutations of milestones: editors may, reviewers may not.
+MILESTONE_WRITE_POST = row(LOGIN, 404, 400, 400, 400, 404, 403, 400)
+# Plan editing: admins only.
+PLAN_GET = row(LOGIN, 404, 403, 403, 403, 404, 403, 200)
+PLAN_POST = row(LOGIN, 404, 403, 403, 403, 404, 403, 400)
+
+# name -> (kwargs builder, expected on GET, expected on POST)
+MATRIX = {
+    "portfolio": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
+    "my_goals": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
+    "goal_dashboard": ("goal", GOAL_READ, NOT_ALLOWED),
+    "goal_plan": ("goal", GOAL_READ, NOT_ALLOWED),
+    "milestone_detail": ("milestone", GOAL_READ, NOT_ALLOWED),
+    # Without htmx the row URL sends the browser to the milestone page.
+    "milestone_row": ("milestone", row(LOGIN, 404, 302, 302, 302, 404, 302, 302), NOT_ALLOWED),
+    "milestone_update": (
+        "milestone",
+        row(LOGIN, 404, 302, 302, 302, 404, 403, 302),
+        MILESTONE_WRITE_POST,
+    ),
+    "progress_edit": (
+        "goal",
+        row(LOGIN, 404, 403, 200, 200, 404, 403, 200),
+        row(LOGIN, 404, 403, 400, 400, 404, 403, 400),
+    ),
+    "goal_edit": ("goal", PLAN_GET, PLAN_POST),
+    "strategy_list": ("goal", PLAN_GET, NOT_ALLOWED),
+    "strategy_add": ("goal", PLAN_GET, PLAN_POST),
+    "strategy_edit": ("strategy", PLAN_GET, PLAN_POST),
+    # The strategy to delete has no milestones: the admin's POST deletes it.
+    "strategy_delete": (
+        "empty_strategy",
+        NOT_ALLOWED,
+        row(LOGIN, 404, 403, 403, 403, 404, 403, 302),
+    ),
+    "milestone_move": ("milestone", NOT_ALLOWED, PLAN_POST),
+    "login": (None, same_for_signed_in(200, 200), same_for_signed_in(200, 200)),
+    "logout": (None, NOT_ALLOWED, same_for_signed_in(302, 302)),
+    "password_change": (
+        None,
+        same_for_signed_in(LOGIN, 200),
+        same_for_signed_in(LOGIN, 200),
+    ),
+    # Django's own view asks for a login before it looks at the method.
+    "password_change_done": (
+        None,
+        same_for_signed_in(LOGIN, 200),
+        same_for_signed_in(LOGIN, 405),
+    ),
+}
+
+
+def app_url_names(patterns=None, namespace=None):
+    """Names of every URL outside the Django admin."""
+    names = set()
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            names |= app_url_names(pattern.url_patterns, pattern.namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return names
+
+
+def test_every_url_of_the_app_is_in_the_matrix():
+    assert app_url_names() == set(MATRIX)
+
+
+@pytest.fixture
+def world(db):
+    goal = GoalFactory(sensitivity=Sensitivity.RESTRICTED, slug="restricted-goal")
+    strategy = StrategyFactory(goal=goal, number=1)
+    users = {
+        "anonymous": None,
+        "admin": UserFactory(username="admin", is_staff=True, is_superuser=True),
+    }
+    users["outsider"] = UserFactory(username="outsider")
+    for role in ("contributor", "deputy", "leader", "reviewer"):
+        users[role] = MembershipFactory(goal=goal, role=Role(role), user__username=role).user
+    users["other_leader"] = MembershipFactory(role=Role.LEADER, user__username="other_leader").user
+    return {
+        "goal": goal,
+        "strategy": strategy,
+        "empty_strategy": StrategyFactory(goal=goal, number=2),
+        "milestone": MilestoneFactory(goal=goal, strategy=strategy),
+        "summary": ProgressSummaryFactory(goal=goal),
+        "users": users,
+    }
+
+
+def url_for(name, target, world):
+    if target is None:
+        return reverse(name)
+    goal = world["goal"]
+    if target == "goal":
+        return reverse(name, kwargs={"slug": goal.slug})
+    return reverse(name, kwargs={"slug": goal.slug, "pk": world[target].pk})
+
+
+def state(world):
+    """What a forbidden request must not change."""
+    goal = world["goal"]
+    goal.refresh_from_db()
+    milestone = Milestone.objects.get(pk=world["milestone"].pk)
+    return (
+        goal.title,
+        goal.updated_at,
+        milestone.version,
+        milestone.status,
+        milestone.strategy_id,
+        sorted(Strategy.objects.filter(goal=goal).values_list("number", "title")),
+        world["summary"].__class__.objects.filter(goal=goal).count(),
+    )
+
+
+CASES = [
+    (name, method, role) for name in sorted(MATRIX) for method in ("GET", "POST") for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("name", "method", "role"), CASES)
+def test_permission_matrix(world, name, method, role):
+    target, on_get, on_post = MATRIX[name]
+    expected = (on_get if method == "GET" else on_post)[role]
+    client = Client()
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    url = url_for(name, target, world)
+    before = state(world)
+
+    response = client.get(url) if method == "GET" else client.post(url, {})
+
+    if expected == LOGIN:
+        assert response.status_code == 302, (name, method, role, response.status_code)
+        assert response["Location"].startswith(reverse("login")), response["Location"]
+    else:
+        assert response.status_code == expected, (name, method, role, response.status_code)
+    if expected in (LOGIN, 403, 404, 405):
+        assert state(world) == before, (name, method, role)
+
+
+def test_restricted_goal_pages_leak_nothing_to_outsiders(world):
+    """The 404 for a goal one may not see is the same as for a goal that does not exist."""
+    client = Client()
+    client.force_login(world["users"]["outsider"])
+
+    hidden = client.get(reverse("goal_dashboard", kwargs={"slug": "restricted-goal"}))
+    missing = client.get(reverse("goal_dashboard", kwargs={"slug": "no-such-goal"}))
+
+    assert hidden.status_code == missing.status_code == 404
+    assert world["goal"].title not in hidden.content.decode()

@@ -1,0 +1,94 @@
+"""The parsed plan: plain data checked against the format, and its errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from strategies.periods import FiscalPeriod
+
+FORMAT = "apg-action-plan/1"
+IMPORT_REASON = "Imported from action-plan YAML"
+# Aliases can expand a small file into a huge tree ("billion laughs"); a plan is small.
+MAX_NODES = 100_000
+DOCUMENT = "(document)"
+
+
+class PlanError(Exception):
+    """A plan that cannot be imported; ``errors`` lists every problem, one per entry."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+# -- the parsed plan -------------------------------------------------------------------
+
+
+@dataclass
+class StrategyData:
+    line: int
+    number: int
+    title: str
+    description: str
+
+
+@dataclass
+class MilestoneData:
+    line: int
+    position: int  # 1-based order in the file
+    title: str
+    due: FiscalPeriod | None
+    revised_due: FiscalPeriod | None
+    strategy: int | None  # strategy number
+    status: str
+    owner: str
+    comment: str
+    depends_on: int | None  # 1-based position
+
+
+@dataclass
+class ProgressData:
+    line: int
+    period: FiscalPeriod
+    summary: str
+
+
+@dataclass
+class IndicatorValueData:
+    line: int
+    period: FiscalPeriod
+    target: Decimal | None
+    actual: Decimal | None
+
+
+@dataclass
+class IndicatorData:
+    line: int
+    position: int
+    name: str
+    unit: str
+    direction: str
+    values: list[IndicatorValueData]
+
+
+@dataclass
+class PlanData:
+    """A checked plan, ready to write: model field values plus the line they came from."""
+
+    agency_name: str
+    agency_abbreviation: str | None  # None: not in the file, leave the agency's as is
+    goal: dict[str, object]
+    agency_line: int
+    goal_line: int
+    slug_line: int
+    strategies_line: int
+    milestones_line: int
+    strategies: list[StrategyData] = field(default_factory=list)
+    milestones: list[MilestoneData] = field(default_factory=list)
+    progress: list[ProgressData] = field(default_factory=list)
+    indicators: list[IndicatorData] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return self.goal["slug"]

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from strategies.models import PROGRAM_FIELDS, SECTION_FIELDS, Goal
+from strategies.models import GOAL_EDITABLE_FIELDS, PROGRAM_FIELDS, SECTION_FIELDS, Goal
 from strategies.periods import FiscalPeriod
 
 # Limits on the goal's free text (the model's TextFields have none).
@@ -110,19 +110,7 @@ class GoalForm(forms.ModelForm):
 
     class Meta:
         model = Goal
-        fields = [
-            "title",
-            "short_name",
-            "statement",
-            "target_date",
-            "sensitivity",
-            "leader_name",
-            "leader_title",
-            "deputy_name",
-            "deputy_title",
-            *SECTION_FIELDS,
-            *PROGRAM_FIELDS,
-        ]
+        fields = list(GOAL_EDITABLE_FIELDS)
         widgets = {
             "statement": forms.Textarea(attrs={"rows": 4}),
             "target_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -46,6 +46,21 @@ SECTION_FIELDS = (
     "strategic_alignment",
 )
 
+# What an admin edits on the goal form; the slug is not among them (URLs cite it).
+GOAL_EDITABLE_FIELDS = (
+    "title",
+    "short_name",
+    "statement",
+    "target_date",
+    "sensitivity",
+    "leader_name",
+    "leader_title",
+    "deputy_name",
+    "deputy_title",
+    *SECTION_FIELDS,
+    *PROGRAM_FIELDS,
+)
+
 
 class Agency(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)

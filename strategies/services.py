@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from strategies.history import recorded_change
-from strategies.models import PROGRAM_FIELDS, SECTION_FIELDS, Goal, Strategy
+from strategies.models import GOAL_EDITABLE_FIELDS, Goal, Strategy
 
 
 def _number_taken(goal: Goal, number: int, *, exclude_pk: int | None = None) -> bool:
@@ -82,22 +82,6 @@ def delete_strategy(*, strategy: Strategy, user) -> None:
         user=user, reason=_("Deleted strategy %(number)d") % {"number": locked.number}
     ):
         locked.delete()
-
-
-# What an admin edits on the goal form; the slug is not among them (URLs cite it).
-GOAL_EDITABLE_FIELDS = (
-    "title",
-    "short_name",
-    "statement",
-    "target_date",
-    "sensitivity",
-    "leader_name",
-    "leader_title",
-    "deputy_name",
-    "deputy_title",
-    *SECTION_FIELDS,
-    *PROGRAM_FIELDS,
-)
 
 
 class StaleGoalError(Exception):

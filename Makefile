@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= sdif-demo-2019
 export DEMO_PASSWORD
 
-.PHONY: run test install lint format migrations-check serve check clean
+.PHONY: run test install messages lint format migrations-check serve check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+## Compile the translation catalogues (locale/*/LC_MESSAGES/django.mo; built, not committed).
+messages: install
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install gettext (apt-get install gettext) to compile the Spanish catalogue"; exit 1; }
+	SECRET_KEY=compilemessages $(BIN)/python manage.py compilemessages --ignore=$(VENV)
+
 ## Run the app on the embedded SQLite default with the SDIF plan and demo users.
-run: install
+run: messages
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py import_plan plans/sdif-fy19.yaml --if-absent
 	DEBUG=1 $(BIN)/python manage.py create_demo_users
@@ -32,7 +37,7 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## Run the whole suite (DATABASE_URL picks PostgreSQL; the SQLite default otherwise).
-test: install
+test: messages
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$status
@@ -47,6 +52,15 @@ format: install
 
 migrations-check: install
 	SECRET_KEY=check $(BIN)/python manage.py makemigrations --check --dry-run
+
+## Benchmark ratios on PostgreSQL (bench/run.py); BENCH_ARGS="--portfolio-goals 1000" for the full target.
+bench: DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sdif_bench
+bench: install
+	@db="$(DATABASE_URL)"; name="$${db##*/}"; admin="$${db%/*}/postgres"; \
+	psql "$$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
+	  || psql "$$admin" -c "CREATE DATABASE \"$$name\""
+	DATABASE_URL="$(DATABASE_URL)" SECRET_KEY=bench $(BIN)/python manage.py migrate --no-input
+	DATABASE_URL="$(DATABASE_URL)" SECRET_KEY=bench $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -280,8 +280,9 @@ class StatusUpdateAdmin(AuditedAdmin):
 
 @admin.register(ProgressSummary)
 class ProgressSummaryAdmin(AuditedAdmin):
-    list_display = ["goal_name", "period", "updated_at"]
-    list_filter = ["goal"]
+    list_display = ["goal_name", "period", "risk", "published_at", "updated_at"]
+    list_filter = ["goal", "risk"]
+    readonly_fields = ["published_at", "published_by_name"]
     list_select_related = ["goal"]
     search_fields = ["summary", "goal__title", "goal__short_name"]
 

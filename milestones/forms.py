@@ -2,7 +2,7 @@ from django import forms
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from milestones.models import Status
+from milestones.models import QUARTERLY_UPDATE_FIELDS, Likelihood, Risk, Status
 from strategies.forms import FiscalPeriodFormField
 
 COMMENT_MAX_LENGTH = 4000
@@ -50,6 +50,61 @@ class ProgressSummaryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_("Markdown: one bullet per line starting with “- ”."),
     )
+    next_steps = forms.CharField(
+        label=_("Next steps"),
+        required=False,
+        max_length=SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Markdown."),
+    )
+    risk = forms.ChoiceField(
+        label=_("Risk of not meeting the goal"),
+        choices=[("", _("Not assessed yet")), *Risk.choices],
+        required=False,
+        help_text=_("Required to publish the update."),
+    )
+    likelihood = forms.ChoiceField(
+        label=_("Likelihood of meeting the target"),
+        choices=[("", _("Not assessed yet")), *Likelihood.choices],
+        required=False,
+    )
+    improvement_actions = forms.CharField(
+        label=_("Improvement actions"),
+        required=False,
+        max_length=SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Markdown. Required when the risk is high."),
+    )
+    verification_validation = forms.CharField(
+        label=_("How the data are verified and validated"),
+        required=False,
+        max_length=SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    data_sources = forms.CharField(
+        label=_("Data sources"),
+        required=False,
+        max_length=SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    data_accuracy = forms.CharField(
+        label=_("Level of accuracy required"),
+        required=False,
+        max_length=SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    data_limitations = forms.CharField(
+        label=_("Limitations of the data"),
+        required=False,
+        max_length=SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    limitations_compensation = forms.CharField(
+        label=_("How the limitations are compensated for"),
+        required=False,
+        max_length=SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     # When the summary being edited was last saved ("" for a new one): a save over a
     # newer version is refused instead of overwriting it.
     loaded = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -62,6 +117,30 @@ class ProgressSummaryForm(forms.Form):
                 code="period_ongoing",
             )
         return period
+
+    def clean(self):
+        data = super().clean()
+        if data.get("risk") == Risk.HIGH and not data.get("improvement_actions", "").strip():
+            self.add_error(
+                "improvement_actions",
+                forms.ValidationError(
+                    _(
+                        "Say what is being done about it: improvement actions are required "
+                        "when the risk is high."
+                    ),
+                    code="improvement_actions_required",
+                ),
+            )
+        return data
+
+    @property
+    def details(self) -> dict[str, str]:
+        """The cleaned fields of the update besides its period and summary."""
+        return {
+            name: self.cleaned_data.get(name, "")
+            for name in QUARTERLY_UPDATE_FIELDS
+            if name != "summary"
+        }
 
 
 class StrategyChoiceField(forms.ModelChoiceField):

@@ -6,9 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Mod
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from strategies.history import AuditedHistoricalRecords
@@ -269,17 +271,99 @@ class StatusUpdate(models.Model):
         return f"{self.milestone.get_absolute_url()}#update-{self.pk}"
 
 
+class Risk(models.TextChoices):
+    """How likely the goal is to miss its target (the statute asks agencies to say)."""
+
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class Likelihood(models.TextChoices):
+    LIKELY = "likely", _("Likely")
+    UNCERTAIN = "uncertain", _("Uncertain")
+    UNLIKELY = "unlikely", _("Unlikely")
+
+
+# The data accuracy and reliability statement, in the order an action plan prints it.
+DATA_STATEMENT_FIELDS = (
+    "verification_validation",
+    "data_sources",
+    "data_accuracy",
+    "data_limitations",
+    "limitations_compensation",
+)
+# What a quarterly update holds besides its period: the form and the service edit these.
+QUARTERLY_UPDATE_FIELDS = (
+    "summary",
+    "next_steps",
+    "risk",
+    "likelihood",
+    "improvement_actions",
+    *DATA_STATEMENT_FIELDS,
+)
+
+
+class ProgressSummaryQuerySet(models.QuerySet):
+    def published(self):
+        """Quarterly updates that have been published (and so are frozen)."""
+        return self.filter(published_at__isnull=False)
+
+
 class ProgressSummary(models.Model):
-    """A goal's "Summary of Progress" for one reporting period (quarter or fiscal year)."""
+    """A goal's quarterly update for one reporting period (quarter or fiscal year): the
+    "Summary of Progress", next steps, risk and the data statement. Once published it is
+    frozen, and the plan as it stood then is what its quarter's published plan shows."""
 
     goal = models.ForeignKey(
         Goal, on_delete=models.PROTECT, related_name="progress_summaries", verbose_name=_("goal")
     )
     period = FiscalPeriodField(_("reporting period"))
     summary = models.TextField(_("summary of progress"), help_text=_("Markdown."))
+    next_steps = models.TextField(_("next steps"), blank=True, help_text=_("Markdown."))
+    # Blank while a draft: publishing requires one.
+    risk = models.CharField(
+        _("risk of not meeting the goal"), max_length=10, choices=Risk.choices, blank=True
+    )
+    likelihood = models.CharField(
+        _("likelihood of meeting the target"),
+        max_length=10,
+        choices=Likelihood.choices,
+        blank=True,
+    )
+    improvement_actions = models.TextField(
+        _("improvement actions"),
+        blank=True,
+        help_text=_("Markdown. Required when the risk is high."),
+    )
+    verification_validation = models.TextField(
+        _("how the data are verified and validated"), blank=True
+    )
+    data_sources = models.TextField(_("data sources"), blank=True)
+    data_accuracy = models.TextField(_("level of accuracy required"), blank=True)
+    data_limitations = models.TextField(_("limitations of the data"), blank=True)
+    limitations_compensation = models.TextField(
+        _("how the limitations are compensated for"), blank=True
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    # Kept on the row so the record survives the publisher's account being removed.
+    published_by_name = models.CharField(
+        _("published by (name)"), max_length=150, blank=True, editable=False
+    )
     updated_at = models.DateTimeField(_("last updated"), auto_now=True)
 
     history = AuditedHistoricalRecords()
+
+    objects = ProgressSummaryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("progress summary")
@@ -291,10 +375,84 @@ class ProgressSummary(models.Model):
                 condition=period_is_valid("period") & ~Q(period=ONGOING_KEY),
                 name="progress_period_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(risk="") | Q(risk__in=Risk.values), name="progress_risk_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(likelihood="") | Q(likelihood__in=Likelihood.values),
+                name="progress_likelihood_valid",
+            ),
+            # A published update states its risk; only a quarter is published.
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True)
+                | (~Q(risk="") & Q(LessThanOrEqual(Mod("period", 10), 4))),
+                name="progress_published_complete",
+            ),
         ]
 
     def __str__(self):
         return f"{self.goal.short_name or self.goal} — {self.period}"
 
     def get_absolute_url(self):
+        if self.is_published:
+            return f"{self.goal.get_plan_url()}?{urlencode({'quarter': str(self.period)})}"
         return f"{self.goal.get_plan_url()}#progress"
+
+    def clean(self):
+        if self.risk == Risk.HIGH and not self.improvement_actions.strip():
+            raise ValidationError(
+                {
+                    "improvement_actions": _(
+                        "Say what is being done about it: improvement actions are required "
+                        "when the risk is high."
+                    )
+                },
+                code="improvement_actions_required",
+            )
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def data_statement(self) -> list[tuple[str, str]]:
+        """The data accuracy and reliability statement: (heading, text) per part stated."""
+        return [
+            (self._meta.get_field(name).verbose_name, getattr(self, name))
+            for name in DATA_STATEMENT_FIELDS
+            if getattr(self, name).strip()
+        ]
+
+
+class ReminderLog(models.Model):
+    """One reminder email sent to one person for one reporting quarter.
+
+    Not tracked by simple-history: it is an operational log of emails, not plan data, and
+    each row is itself the record (append-only). ``send_update_reminders`` skips whoever
+    already has a row for the quarter unless ``--force``, which adds another row.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="update_reminders",
+        verbose_name=_("user"),
+    )
+    period = FiscalPeriodField(_("reporting quarter"))
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    milestone_count = models.PositiveIntegerField(_("milestones listed"), default=0)
+
+    class Meta:
+        verbose_name = _("update reminder")
+        verbose_name_plural = _("update reminders")
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["user", "period"], name="reminder_user_period")]
+        constraints = [
+            models.CheckConstraint(
+                condition=period_is_valid("period", quarters_only=True),
+                name="reminder_period_quarter",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.period}"

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from milestones.models import Milestone, ProgressSummary, Status, StatusUpdate
+from milestones.models import (
+    QUARTERLY_UPDATE_FIELDS,
+    Milestone,
+    ProgressSummary,
+    Status,
+    StatusUpdate,
+)
 from strategies.history import recorded_change
-from strategies.models import Strategy
+from strategies.models import Goal, Strategy
 from strategies.periods import FiscalPeriod
 
 # A change to one of these, or an update that leaves one of them, must say why.
@@ -152,25 +159,52 @@ class StaleSummaryError(Exception):
 UNCHECKED = object()
 
 
+class PublishedSummaryError(Exception):
+    """The quarterly update was published: it is frozen, nothing was written."""
+
+    def __init__(self, summary: ProgressSummary):
+        super().__init__(f"The {summary.period} update was published; it cannot change.")
+        self.summary = summary
+
+
 @transaction.atomic
 def save_progress_summary(
-    *, goal, user, period: FiscalPeriod, summary: str, expected_updated_at=UNCHECKED
+    *,
+    goal,
+    user,
+    period: FiscalPeriod,
+    summary: str,
+    details: dict[str, str] | None = None,
+    expected_updated_at=UNCHECKED,
 ) -> ProgressSummary:
-    """Write (or rewrite) a goal's progress summary for one period, with history.
+    """Write (or rewrite) a goal's quarterly update for one period, with history.
 
-    ``expected_updated_at`` is when the summary the user edited was saved (None for a
-    new one); if it has changed since, ``StaleSummaryError`` and nothing is written.
+    ``details`` sets the other fields of the update (next steps, risk, likelihood,
+    improvement actions, the data statement: ``QUARTERLY_UPDATE_FIELDS``); fields not
+    given are left as they are. ``expected_updated_at`` is when the summary the user
+    edited was saved (None for a new one); if it has changed since, ``StaleSummaryError``
+    and nothing is written. A published update is frozen: ``PublishedSummaryError``.
     """
-    summary = summary.strip()
+    details = dict(details or {})
+    unknown = set(details) - set(QUARTERLY_UPDATE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not fields of a quarterly update: {', '.join(sorted(unknown))}")
+    details["summary"] = summary
+    details = {name: (value or "").strip() for name, value in details.items()}
     existing = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
     if expected_updated_at is not UNCHECKED:
         current = existing.updated_at if existing is not None else None
         if current != expected_updated_at:
             raise StaleSummaryError(existing)
+    if existing is not None and existing.is_published:
+        raise PublishedSummaryError(existing)
     record = existing or ProgressSummary(goal=goal, period=period)
-    if existing is not None and existing.summary == summary:
+    if existing is not None and all(
+        getattr(existing, name) == value for name, value in details.items()
+    ):
         return existing
-    record.summary = summary
+    for name, value in details.items():
+        setattr(record, name, value)
     verb = _("Edited") if existing else _("Wrote")
     reason = _("%(verb)s the progress summary for %(period)s") % {"verb": verb, "period": period}
     with recorded_change(user=user, reason=reason):
@@ -219,3 +253,87 @@ def move_milestone(
         locked.full_clean()
         locked.save()
     return locked
+
+
+# -- revert (admins) ----------------------------------------------------------------------
+
+# What a revert leaves alone: the object's identity, the goal it belongs to, and the
+# bookkeeping every save sets itself.
+REVERT_KEPT_FIELDS = frozenset({"id", "goal", "version", "created_at", "updated_at"})
+
+
+def revert_reason(*, record, user) -> str:
+    when = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
+    return _("Reverted to version of %(date)s by %(user)s") % {
+        "date": when,
+        "user": user.get_username(),
+    }
+
+
+def _restore_version(locked, record, *, user):
+    """Give ``locked`` (a row locked for update) the field values of ``record`` (one of
+    its history rows) and save it as a new, recorded change. History rows are only read.
+
+    Refuses (``ValidationError``) a version that refers to an object deleted since, a
+    version with nothing to restore, and whatever ``full_clean`` refuses."""
+    if record.id != locked.pk or record.history_type == "-":
+        raise ValueError("The version does not belong to this object.")
+    errors = {}
+    changed = False
+    for model_field in locked._meta.concrete_fields:
+        if model_field.name in REVERT_KEPT_FIELDS:
+            continue
+        value = getattr(record, model_field.attname)
+        if getattr(locked, model_field.attname) == value:
+            continue
+        if model_field.is_relation and value is not None:
+            related = model_field.related_model._default_manager.filter(pk=value)
+            if not related.exists():
+                errors[model_field.name] = ValidationError(
+                    _("That version's %(field)s has since been deleted, so it cannot be restored.")
+                    % {"field": model_field.verbose_name},
+                    code="reference_deleted",
+                )
+                continue
+        setattr(locked, model_field.attname, value)
+        changed = True
+    if errors:
+        raise ValidationError(errors)
+    if not changed:
+        raise ValidationError(
+            _("Nothing to revert: the current version already has those values."),
+            code="nothing_to_revert",
+        )
+    with recorded_change(user=user, reason=revert_reason(record=record, user=user)):
+        locked.full_clean()
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def revert_milestone(*, milestone: Milestone, record, user, expected_version: int) -> Milestone:
+    """Restore an earlier version of a milestone as a new change, refusing a stale form."""
+    locked = Milestone.objects.select_for_update().select_related("goal").get(pk=milestone.pk)
+    if locked.version != expected_version:
+        newer = list(
+            locked.history.filter(version__gt=expected_version).order_by(
+                "history_date", "history_id"
+            )
+        )
+        raise StaleMilestoneError(locked, newer)
+    return _restore_version(locked, record, user=user)
+
+
+@transaction.atomic
+def revert_strategy(*, strategy: Strategy, record, user) -> Strategy:
+    """Restore an earlier version of a strategy (number, title, description) as a new change."""
+    locked = Strategy.objects.select_for_update().select_related("goal").get(pk=strategy.pk)
+    return _restore_version(locked, record, user=user)
+
+
+@transaction.atomic
+def revert_goal(*, goal: Goal, record, user) -> Goal:
+    """Restore an earlier version of a goal (its published fields and narrative) as a new
+    change."""
+    locked = Goal.objects.select_for_update().select_related("agency").get(pk=goal.pk)
+    return _restore_version(locked, record, user=user)

@@ -3,16 +3,21 @@ labels not codes, periods in canonical form, related objects by name."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
-from django.db.models import ForeignKey
+from django.db.models import ForeignKey, TextField
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from strategies.history import IGNORED_FIELDS as HISTORY_IGNORED_FIELDS
 from strategies.periods import FiscalPeriod, FiscalPeriodField
 
-# Bookkeeping that changes on every save and tells a reader nothing.
-IGNORED_FIELDS = frozenset({"version", "updated_at", "created_at"})
+# Bookkeeping that changes on every save and tells a reader nothing (one list: the
+# history rows' "changed fields" column leaves out the same ones).
+IGNORED_FIELDS = HISTORY_IGNORED_FIELDS
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,36 @@ class FieldChange:
     label: str
     old: str
     new: str
+    # For long text: the two versions as one word-level diff (escaped, <del>/<ins>).
+    diff: str = ""
+
+    @property
+    def text(self) -> str:
+        """ "Status: On track → At risk" — the change in one line of plain words."""
+        return f"{str(self.label).capitalize()}: {self.old} → {self.new}"
+
+
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(old: str, new: str) -> str:
+    """``old`` → ``new`` as HTML: unchanged words as they were, removed words in
+    <del>, added words in <ins>; every piece of user text escaped."""
+    before, after = _WORDS.findall(old or ""), _WORDS.findall(new or "")
+    pieces = []
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            pieces.append(escape("".join(before[i1:i2])))
+            continue
+        removed, added = "".join(before[i1:i2]), "".join(after[j1:j2])
+        if removed:
+            pieces.append(format_html("<del>{}</del>", removed))
+        if removed and added and not (removed[-1].isspace() or added[0].isspace()):
+            pieces.append(" ")  # a replaced word and its successor read as two words
+        if added:
+            pieces.append(format_html("<ins>{}</ins>", added))
+    return format_html_join("", "{}", ((piece,) for piece in pieces))
 
 
 @dataclass
@@ -67,11 +102,7 @@ def describe_versions(records: list, model) -> list[HistoryEntry]:
             model_field = model._meta.get_field(change.field)
             if isinstance(model_field, ForeignKey):
                 wanted[model_field.name].update(v for v in (change.old, change.new) if v)
-    names = {}
-    for field_name, ids in wanted.items():
-        related = model._meta.get_field(field_name).related_model
-        for obj in related._default_manager.filter(pk__in=ids):
-            names[field_name, obj.pk] = str(obj)
+    names = related_names(model, wanted)
 
     entries = []
     for record, delta in zip(records, deltas, strict=True):
@@ -79,13 +110,40 @@ def describe_versions(records: list, model) -> list[HistoryEntry]:
         if delta is not None:
             for change in delta.changes:
                 model_field = model._meta.get_field(change.field)
+                is_text = isinstance(model_field, TextField)
                 changes.append(
                     FieldChange(
                         field=change.field,
                         label=str(model_field.verbose_name),
                         old=display_value(model_field, change.old, names),
                         new=display_value(model_field, change.new, names),
+                        diff=word_diff(change.old, change.new) if is_text else "",
                     )
                 )
         entries.append(HistoryEntry(record, changes))
     return entries
+
+
+def related_names(model, wanted: dict[str, set]) -> dict:
+    """{(field name, id): name} for the related objects ``wanted`` names; an object
+    since deleted is named from its last history row. One query per kind of related
+    object, plus one per kind with deleted objects."""
+    names = {}
+    for field_name, ids in wanted.items():
+        related = model._meta.get_field(field_name).related_model
+        for obj in related._default_manager.filter(pk__in=ids):
+            names[field_name, obj.pk] = str(obj)
+        missing = {pk for pk in ids if (field_name, pk) not in names}
+        history = _history_model(related)
+        if missing and history is not None:
+            latest = history.objects.filter(id__in=missing).order_by("id", "-history_date")
+            for row in latest:
+                key = (field_name, row.id)
+                if key not in names:
+                    names[key] = _("%(name)s (deleted)") % {"name": row.instance}
+    return names
+
+
+def _history_model(model):
+    manager_name = getattr(model._meta, "simple_history_manager_attribute", None)
+    return getattr(model, manager_name).model if manager_name else None

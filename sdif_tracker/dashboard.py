@@ -37,6 +37,7 @@ from milestones.models import (
     status_counts,
 )
 from sdif_tracker.access import is_admin
+from sdif_tracker.asof import PlanAsOf, SinceLastQuarter, annotate_changes
 from sdif_tracker.changes import HistoryEntry, describe_versions
 from strategies.models import EDITOR_ROLES, Goal, IndicatorValue, Membership, Role, Strategy
 from strategies.periods import ONGOING_KEY, FiscalPeriod, current_quarter, fiscal_year_range
@@ -207,6 +208,7 @@ class Dashboard:
     matrix: Matrix
     milestone_count: int
     is_filtered: bool
+    since: SinceLastQuarter | None = None
 
 
 def _fiscal_years(goal: Goal) -> list[int]:
@@ -289,7 +291,18 @@ def _matrix(milestones, strategies: list[Strategy]) -> Matrix:
     ):
         period = _as_period(row["effective_due_key"])
         counts[row["strategy_id"], period][row["status"]] += row["n"]
+    return _matrix_from_counts(counts, strategies)
 
+
+def _matrix_of(milestones: list[Milestone], strategies: list[Strategy]) -> Matrix:
+    """``_matrix`` counted in Python, for milestones rebuilt from history."""
+    counts = defaultdict(lambda: defaultdict(int))
+    for milestone in milestones:
+        counts[milestone.strategy_id, milestone.effective_due][milestone.status] += 1
+    return _matrix_from_counts(counts, strategies)
+
+
+def _matrix_from_counts(counts, strategies: list[Strategy]) -> Matrix:
     periods = sorted({period for _, period in counts}, key=_period_sort_key)
     row_strategies: list[Strategy | None] = list(strategies)
     if any(strategy_id is None for strategy_id, _ in counts):
@@ -317,6 +330,7 @@ def goal_dashboard(goal: Goal, params) -> Dashboard:
     milestones = list(queryset)
     for milestone in milestones:
         milestone.goal = goal  # links need the goal's slug: no query per row
+        milestone.overdue_flag = milestone.is_overdue
     is_filtered = any(form.value(name) for name in ("status", "strategy", "fy", "overdue"))
     if group_by == GROUP_BY_QUARTER:
         groups = _group_by_quarter(milestones)
@@ -329,6 +343,64 @@ def goal_dashboard(goal: Goal, params) -> Dashboard:
         matrix=_matrix(queryset, strategies),
         milestone_count=len(milestones),
         is_filtered=is_filtered,
+        since=annotate_changes(goal, milestones, strategies, None),
+    )
+
+
+def _matches(milestone: Milestone, form: DashboardFilterForm, today) -> bool:
+    """``filtered_milestones``'s filters, for one milestone rebuilt from history."""
+    if (statuses := form.value("status")) and milestone.status not in statuses:
+        return False
+    strategy = form.value("strategy")
+    if strategy == UNALIGNED and milestone.strategy_id is not None:
+        return False
+    if (
+        strategy
+        and strategy != UNALIGNED
+        and (milestone.strategy is None or milestone.strategy.number != int(strategy))
+    ):
+        return False
+    due = milestone.effective_due
+    if fiscal_year := form.value("fy"):
+        low, high = fiscal_year_range(fiscal_year)
+        if due is None or not low <= due.key <= high:
+            return False
+    return not (form.value("overdue") and not milestone.is_overdue_on(today))
+
+
+def goal_dashboard_as_of(plan: PlanAsOf, params) -> Dashboard:
+    """The goal dashboard as it stood at ``plan.moment``, from a reconstruction: the same
+    groupings, matrix and filters (overdue as of that day), one more query for the
+    change since the quarter before."""
+    goal, strategies, day = plan.goal, plan.strategies, plan.moment.day
+    years = set(goal.fiscal_years)
+    years.update(
+        m.effective_due.fiscal_year
+        for m in plan.milestones
+        if m.effective_due is not None and not m.effective_due.is_ongoing
+    )
+    form = DashboardFilterForm(params, strategies=strategies, fiscal_years=sorted(years))
+    form.is_valid()
+    group_by = form.value("group") or GROUP_BY_STRATEGY
+    milestones = [m for m in plan.milestones if _matches(m, form, day)]
+    # Milestones deleted since are shown without a link to a page that is gone.
+    live = set(Milestone.objects.filter(goal_id=goal.pk).values_list("pk", flat=True))
+    for milestone in milestones:
+        milestone.overdue_flag = milestone.is_overdue_on(day)
+        milestone.is_gone = milestone.pk not in live
+    is_filtered = any(form.value(name) for name in ("status", "strategy", "fy", "overdue"))
+    if group_by == GROUP_BY_QUARTER:
+        groups = _group_by_quarter(milestones)
+    else:
+        groups = _group_by_strategy(milestones, strategies, keep_empty=not is_filtered)
+    return Dashboard(
+        form=form,
+        group_by=group_by,
+        groups=groups,
+        matrix=_matrix_of(milestones, strategies),
+        milestone_count=len(milestones),
+        is_filtered=is_filtered,
+        since=annotate_changes(goal, milestones, strategies, plan.moment),
     )
 
 
@@ -355,25 +427,44 @@ class PublishedPlan:
     strategies: list[Strategy]
     progress: list[ProgressSummary]
     milestones: list[Milestone]
-    indicators: list
+    indicators: list  # each with ``period_values``, oldest period first
+    since: SinceLastQuarter | None = None
 
 
 def published_plan(goal: Goal) -> PublishedPlan:
-    """The goal's action plan as published: five queries whatever its size."""
+    """The goal's action plan as published, with each milestone's change since the
+    previous quarter: six queries whatever its size."""
+    strategies = list(goal.strategies.order_by("number"))
+    milestones = list(
+        Milestone.objects.filter(goal=goal).select_related("strategy").order_by("position", "id")
+    )
+    indicators = list(
+        goal.indicators.order_by("position", "id").prefetch_related(
+            Prefetch("values", queryset=IndicatorValue.objects.order_by("period"))
+        )
+    )
+    for indicator in indicators:
+        indicator.period_values = list(indicator.values.all())
     return PublishedPlan(
         goal=goal,
-        strategies=list(goal.strategies.order_by("number")),
+        strategies=strategies,
         progress=list(ProgressSummary.objects.filter(goal=goal).order_by("-period")),
-        milestones=list(
-            Milestone.objects.filter(goal=goal)
-            .select_related("strategy")
-            .order_by("position", "id")
-        ),
-        indicators=list(
-            goal.indicators.order_by("position", "id").prefetch_related(
-                Prefetch("values", queryset=IndicatorValue.objects.order_by("period"))
-            )
-        ),
+        milestones=milestones,
+        indicators=indicators,
+        since=annotate_changes(goal, milestones, strategies, None),
+    )
+
+
+def published_plan_as_of(plan: PlanAsOf) -> PublishedPlan:
+    """The published plan as it stood at ``plan.moment`` (rebuilt with progress and
+    indicators), with the change since the quarter before it."""
+    return PublishedPlan(
+        goal=plan.goal,
+        strategies=plan.strategies,
+        progress=plan.progress,
+        milestones=plan.milestones,
+        indicators=plan.indicators,
+        since=annotate_changes(plan.goal, plan.milestones, plan.strategies, plan.moment),
     )
 
 

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from sdif_tracker import plan_views, views
+from sdif_tracker import asof_views, health, history_views, plan_views, publish_views, views
 
 urlpatterns = [
     path("", views.portfolio, name="portfolio"),
@@ -51,4 +51,94 @@ urlpatterns = [
         plan_views.milestone_move,
         name="milestone_move",
     ),
+    # The plan's past: two quarters compared; admins revert to an earlier version.
+    path("goals/<slug:slug>/compare/", asof_views.goal_compare, name="goal_compare"),
+    path(
+        "goals/<slug:slug>/milestones/<int:pk>/revert/<int:history_id>/",
+        asof_views.milestone_revert,
+        name="milestone_revert",
+    ),
+    path(
+        "goals/<slug:slug>/strategies/<int:pk>/revert/<int:history_id>/",
+        asof_views.strategy_revert,
+        name="strategy_revert",
+    ),
+    path("goals/<slug:slug>/revert/<int:history_id>/", asof_views.goal_revert, name="goal_revert"),
 ]
+
+# History: a timeline per object, and the audit log (sdif_tracker/history_views.py).
+urlpatterns += [
+    path(
+        "goals/<slug:slug>/history/", history_views.timeline, {"kind": "goal"}, name="goal_history"
+    ),
+    path(
+        "goals/<slug:slug>/strategies/<int:pk>/history/",
+        history_views.timeline,
+        {"kind": "strategy"},
+        name="strategy_history",
+    ),
+    path(
+        "goals/<slug:slug>/milestones/<int:pk>/history/",
+        history_views.timeline,
+        {"kind": "milestone"},
+        name="milestone_history",
+    ),
+    path(
+        "goals/<slug:slug>/progress/<int:pk>/history/",
+        history_views.timeline,
+        {"kind": "progress"},
+        name="progress_history",
+    ),
+    path(
+        "goals/<slug:slug>/indicators/<int:pk>/history/",
+        history_views.timeline,
+        {"kind": "indicator"},
+        name="indicator_history",
+    ),
+    path("audit/", history_views.audit_log, name="audit_log"),
+    path("audit/export.csv", history_views.audit_export, name="audit_export"),
+]
+
+# Publishing the quarterly update, the plan's PDF, exports and key indicators
+# (sdif_tracker/publish_views.py).
+urlpatterns += [
+    path("goals/<slug:slug>/publish/", publish_views.publish, name="publish_quarter"),
+    path("goals/<slug:slug>/plan.pdf", publish_views.plan_pdf, name="goal_plan_pdf"),
+    path("goals/<slug:slug>/plan.yaml", publish_views.plan_yaml, name="goal_plan_yaml"),
+    path(
+        "goals/<slug:slug>/milestones.csv",
+        publish_views.goal_milestones_export,
+        {"fmt": "csv"},
+        name="goal_milestones_csv",
+    ),
+    path(
+        "goals/<slug:slug>/milestones.xlsx",
+        publish_views.goal_milestones_export,
+        {"fmt": "xlsx"},
+        name="goal_milestones_xlsx",
+    ),
+    path(
+        "milestones.csv",
+        publish_views.all_milestones_export,
+        {"fmt": "csv"},
+        name="milestones_csv",
+    ),
+    path(
+        "milestones.xlsx",
+        publish_views.all_milestones_export,
+        {"fmt": "xlsx"},
+        name="milestones_xlsx",
+    ),
+    path("goals/<slug:slug>/indicators/", publish_views.indicator_list, name="indicator_list"),
+    path(
+        "goals/<slug:slug>/indicators/<int:pk>/",
+        publish_views.indicator_edit,
+        name="indicator_edit",
+    ),
+]
+
+# For load balancers and monitors: open to everyone, checks the database.
+urlpatterns += [path("healthz", health.healthz, name="healthz")]
+
+# The language switcher posts to Django's set_language view.
+urlpatterns += [path("i18n/", include("django.conf.urls.i18n"))]

@@ -8,14 +8,17 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from milestones import services
 from milestones.forms import ProgressSummaryForm, StatusUpdateForm
+from milestones.models import QUARTERLY_UPDATE_FIELDS as UPDATE_FIELDS
 from milestones.models import Milestone, ProgressSummary
-from milestones.services import StaleMilestoneError, StaleSummaryError
-from sdif_tracker import access, dashboard
+from milestones.services import PublishedSummaryError, StaleMilestoneError, StaleSummaryError
+from sdif_tracker import access, asof, completeness, dashboard, publish_views, publishing
+from sdif_tracker.asof_views import READ_ONLY, requested_moment
 from sdif_tracker.changes import describe_versions
 from strategies.periods import FiscalPeriod, current_quarter
 
@@ -24,19 +27,31 @@ from strategies.periods import FiscalPeriod, current_quarter
 @login_required
 def portfolio(request):
     goals = dashboard.portfolio_goals(request.user)
-    return render(request, "strategies/goal_list.html", {"goals": goals})
+    heatmap = publishing.risk_heatmap(goals)
+    return render(request, "strategies/goal_list.html", {"goals": goals, "heatmap": heatmap})
 
 
 @require_safe
 @login_required
 def goal_dashboard(request, slug):
+    """The goal's milestones by strategy or due quarter; with ``?as_of=`` (a date or a
+    quarter) as they stood then, read-only."""
     goal = access.get_goal_for_user(request.user, slug)
-    board = dashboard.goal_dashboard(goal, request.GET)
     context = {
         "goal": goal,
-        "board": board,
         "perms_goal": access.permissions_for(request.user, goal),
+        "picker": asof.ended_quarter_ends(goal),
     }
+    moment = requested_moment(request)
+    if moment is None:
+        context["board"] = dashboard.goal_dashboard(goal, request.GET)
+        if context["perms_goal"].write_summary:  # leaders, deputies and admins
+            context["completeness"] = completeness.check_goal(goal)
+    else:
+        plan = asof.plan_as_of(goal, moment)
+        context.update(as_of=moment, perms_goal=READ_ONLY, existed=plan.existed)
+        if plan.existed:
+            context.update(goal=plan.goal, board=dashboard.goal_dashboard_as_of(plan, request.GET))
     return render(request, "strategies/goal_dashboard.html", context)
 
 
@@ -68,12 +83,27 @@ def goal_plan(request, slug):
         goal = access.get_goal_for_plan(request.user, slug)
     except access.LoginRequired:
         return redirect_to_login(request.get_full_path())
-    plan = dashboard.published_plan(goal)
-    context = {
-        "goal": goal,
-        "plan": plan,
-        "perms_goal": access.permissions_for(request.user, goal),
-    }
+    context = {"goal": goal, "perms_goal": access.permissions_for(request.user, goal)}
+    moment = None
+    if request.user.is_authenticated:
+        context["picker"] = asof.ended_quarter_ends(goal)
+    if request.GET.get("as_of"):
+        if request.user.is_authenticated:
+            moment = requested_moment(request)
+        else:
+            messages.info(request, _("Sign in to see the plan as it stood earlier."))
+    # ?quarter=: a published quarter, frozen as it was published (publish_views).
+    published = publish_views.quarter_context(request, goal) if moment is None else None
+    if published is not None:
+        context.update(published)
+    elif moment is None:
+        context["plan"] = dashboard.published_plan(goal)
+    else:
+        past = asof.plan_as_of(goal, moment, with_progress=True, with_indicators=True)
+        context.update(as_of=moment, perms_goal=READ_ONLY, existed=past.existed)
+        if past.existed:
+            context.update(goal=past.goal, plan=dashboard.published_plan_as_of(past))
+    context.update(publish_views.plan_extras(request, goal, context))
     return render(request, "strategies/goal_plan.html", context)
 
 
@@ -101,6 +131,10 @@ def _row_context(request, milestone, **extra):
     if "form" in extra:
         # The inline form takes focus when htmx swaps it in (keyboard users land on it).
         extra["form"].fields["status"].widget.attrs["autofocus"] = True
+    else:
+        # The plain row has the dashboard's columns, "since last quarter" included.
+        milestone.overdue_flag = milestone.is_overdue
+        asof.annotate_change(milestone)
     return {
         "milestone": milestone,
         "goal": milestone.goal,
@@ -209,10 +243,19 @@ def progress_edit(request, slug):
             messages.warning(request, str(error))
             period = current_quarter()
         existing = ProgressSummary.objects.filter(goal=goal, period=period).first()
+        if existing is not None and existing.is_published:
+            # A published update is frozen: editing starts the next quarter's draft.
+            following = publishing.next_quarter(period)
+            messages.info(
+                request,
+                _("%(published)s and does not change. Here is the draft for %(next)s.")
+                % {"published": publishing.published_label(existing), "next": following},
+            )
+            return redirect(f"{request.path}?{urlencode({'period': str(following)})}")
         form = ProgressSummaryForm(
             initial={
                 "period": period,
-                "summary": existing.summary if existing else "",
+                **{name: getattr(existing, name) if existing else "" for name in UPDATE_FIELDS},
                 "loaded": _loaded_stamp(existing),
             }
         )
@@ -224,6 +267,7 @@ def progress_edit(request, slug):
 
     form = ProgressSummaryForm(request.POST)
     existing = None
+    published_refusal = False
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -237,8 +281,31 @@ def progress_edit(request, slug):
                     user=request.user,
                     period=data["period"],
                     summary=data["summary"],
+                    details=form.details,
                     expected_updated_at=expected,
                 )
+            except PublishedSummaryError as published:
+                # Nothing saved; what was typed becomes the next quarter's draft form. A
+                # draft already there is not overwritten: saving then reports the conflict.
+                following = publishing.next_quarter(published.summary.period)
+                rebound = request.POST.copy()
+                rebound["period"] = str(following)
+                rebound["loaded"] = ""
+                form = ProgressSummaryForm(rebound)
+                form.is_valid()
+                form.add_error(
+                    None,
+                    _(
+                        "%(published)s and does not change; nothing was saved. What you typed "
+                        "is kept below as the draft for %(next)s: check it and save."
+                    )
+                    % {
+                        "published": publishing.published_label(published.summary),
+                        "next": following,
+                    },
+                )
+                conflict = None
+                published_refusal = True
             except StaleSummaryError as stale:
                 existing = stale.summary
                 rebound = request.POST.copy()
@@ -258,5 +325,5 @@ def progress_edit(request, slug):
         request,
         "milestones/progress_form.html",
         {"goal": goal, "form": form, "existing": existing, "conflict": conflict},
-        status=409 if conflict else 400,
+        status=409 if conflict or published_refusal else 400,
     )

@@ -5,6 +5,11 @@ in order: an explicit ``recorded_change(user=...)`` block (services, commands, i
 the signed-in user of the web request (``HistoryContextMiddleware``), or the named
 system user — so the user is never blank. The acting user's id and username are also
 copied onto the row itself, so deleting or renaming a user never rewrites history.
+
+History rows are append-only: the user column has no database constraint and no
+cascade (deleting a user leaves the rows as they were), and each row also records the
+goal it belongs to and the names of the fields it changed, so the audit log can filter
+by goal and field in SQL (``sdif_tracker/audit.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -82,8 +88,37 @@ def _history_user(instance=None, request=None, **kwargs):
     return get_system_user()
 
 
+# Bookkeeping that changes on every save and tells a reader nothing: never a "change".
+IGNORED_FIELDS = frozenset({"version", "updated_at", "created_at"})
+
+
+class _ActorDescriptor(ForwardManyToOneDescriptor):
+    """``row.history_user``: the user, or None once the account is gone (the id stays)."""
+
+    def __get__(self, instance, cls=None):
+        try:
+            return super().__get__(instance, cls)
+        except self.field.related_model.DoesNotExist:
+            return None
+
+
+class ActorForeignKey(models.ForeignKey):
+    """The acting user of a history row: no database constraint and no cascade, so
+    deleting a user neither fails nor rewrites (UPDATE) the append-only history rows;
+    the row keeps the user's id and, in ``history_username``, their name."""
+
+    forward_related_accessor_class = _ActorDescriptor
+
+    def __init__(self, to, **kwargs):
+        kwargs["on_delete"] = models.DO_NOTHING
+        kwargs["db_constraint"] = False
+        kwargs.setdefault("null", True)
+        super().__init__(to, **kwargs)
+
+
 class AuditedHistoricalRecords(HistoricalRecords):
-    """simple-history with the project's audit context (user, reason, source, IP)."""
+    """simple-history with the project's audit context (user, reason, source, IP), an
+    append-only user column and the indexes the timelines and the audit log read by."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("bases", [AuditFields])
@@ -93,6 +128,32 @@ class AuditedHistoricalRecords(HistoricalRecords):
     def get_change_reason_for_object(self, instance, history_type, using):
         reason = super().get_change_reason_for_object(instance, history_type, using)
         return reason or _context.get().reason
+
+    def _get_history_user_fields(self):
+        # simple-history's own column is SET_NULL: deleting a user would UPDATE history.
+        return {
+            "history_user": ActorForeignKey(
+                self.user_model or settings.AUTH_USER_MODEL,
+                related_name=self.user_related_name,
+            )
+        }
+
+    def get_meta_options(self, model):
+        options = super().get_meta_options(model)
+        # Index names are global on PostgreSQL: one prefix per tracked model.
+        prefix = f"h_{model._meta.model_name}"
+        options["indexes"] = [
+            # The audit log, newest (or oldest) first, keyset-paged.
+            models.Index(fields=["history_date", "history_id"], name=f"{prefix}_date"),
+            models.Index(fields=["history_user", "history_date"], name=f"{prefix}_user"),
+            models.Index(fields=["history_goal_id", "history_date"], name=f"{prefix}_goal"),
+            # One object's timeline, keyset-paged.
+            models.Index(
+                fields=[model._meta.pk.attname, "history_date", "history_id"],
+                name=f"{prefix}_obj",
+            ),
+        ]
+        return options
 
 
 class AuditFields(models.Model):
@@ -109,12 +170,65 @@ class AuditFields(models.Model):
     )
     history_ip = models.GenericIPAddressField("client IP", null=True, blank=True)
     history_request_id = models.CharField("request id", max_length=64, blank=True)
+    # Filled from the object when the row is written, so the audit log filters by goal
+    # and by field in SQL, with an index, instead of diffing rows in Python.
+    history_goal_id = models.IntegerField(
+        "goal id",
+        null=True,
+        blank=True,
+        help_text="The goal the object belonged to (none for an agency).",
+    )
+    history_changed_fields = models.TextField(
+        "changed fields",
+        blank=True,
+        help_text='Names of the fields this change changed, comma-wrapped: ",status,comment,".',
+    )
 
     class Meta:
         abstract = True
 
 
-def _fill_audit_fields(sender, history_instance, history_user, **kwargs):
+def goal_id_of(instance) -> int | None:
+    """The id of the goal ``instance`` belongs to: the goal itself, its ``goal``, or the
+    goal of the object its first foreign key to a goal-owned model points at (a status
+    update's milestone, an indicator value's indicator); None for an agency."""
+    opts = instance._meta
+    if opts.label_lower == "strategies.goal":
+        return instance.pk
+    if any(field.name == "goal" for field in opts.concrete_fields):
+        return instance.goal_id
+    for field in opts.concrete_fields:
+        if field.many_to_one and any(
+            f.name == "goal" for f in field.related_model._meta.concrete_fields
+        ):
+            parent = getattr(instance, field.name)  # usually cached: no query
+            return parent.goal_id if parent is not None else None
+    return None
+
+
+def changed_field_names(history_instance, instance) -> str:
+    """ ",status,comment,": the tracked fields that differ from the object's previous
+    history row (one query); "" for a creation or deletion."""
+    if history_instance.history_type != "~":
+        return ""
+    previous = (
+        type(history_instance)
+        ._default_manager.filter(**{instance._meta.pk.attname: instance.pk})
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    if previous is None:
+        return ""
+    names = [
+        field.name
+        for field in history_instance.tracked_fields
+        if field.name not in IGNORED_FIELDS
+        and getattr(previous, field.attname) != getattr(history_instance, field.attname)
+    ]
+    return f",{','.join(names)}," if names else ""
+
+
+def _fill_audit_fields(sender, history_instance, history_user, instance=None, **kwargs):
     if not isinstance(history_instance, AuditFields):
         return
     context = _context.get()
@@ -123,6 +237,9 @@ def _fill_audit_fields(sender, history_instance, history_user, **kwargs):
     history_instance.history_source = context.source or "code"
     history_instance.history_ip = context.ip
     history_instance.history_request_id = context.request_id
+    if instance is not None:
+        history_instance.history_goal_id = goal_id_of(instance)
+        history_instance.history_changed_fields = changed_field_names(history_instance, instance)
 
 
 pre_create_historical_record.connect(_fill_audit_fields, dispatch_uid="sdif_audit_fields")

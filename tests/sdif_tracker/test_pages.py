@@ -100,12 +100,13 @@ def test_sdif_dashboard_groups_milestones_by_effective_due_quarter(staff_client,
 def test_sdif_dashboard_rows_show_what_a_leader_needs(staff_client, sdif_goal):
     page = dashboard(staff_client, sdif_goal)
     cells = [cell.visible_text for cell in row(page, 5).find_all() if cell.tag in ("th", "td")]
-    title, due, revised, status, owner, comment, updated, action = cells
+    title, due, revised, status, since, owner, comment, updated, action = cells
     assert title.startswith("Develop requirements for data matching")
     assert "Overdue" in title  # Q3 FY18, revised to FY19: long past
     assert due == "Q3 FY18"
     assert revised == "FY19 (originally Q3 FY18)"
     assert status == "Delayed"
+    assert since == "New"  # imported this quarter: not in the plan at the last quarter's end
     assert owner == "—"
     assert comment.startswith("Treasury and Mexican authorities are looking")
     assert updated  # a date
@@ -147,6 +148,7 @@ SEED_HEADINGS = [
     "Summary of Progress – FY19",
     "Key Milestones",
     "Key Indicators",
+    "Data Accuracy and Reliability",
     "Additional Information",
     "Contributing Programs",
     "Organizations",
@@ -210,6 +212,8 @@ def test_sdif_plan_key_milestones_table(sdif_plan):
         "Milestone Due Date",
         "Strategy Alignment",
         "Milestone Status",
+        "Change from last quarter",
+        "Owner",
         "Comments",
     ]
     rows = table.find("tbody").find_all("tr")

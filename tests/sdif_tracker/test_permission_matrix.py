@@ -14,9 +14,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from milestones.models import Milestone
-from strategies.models import Role, Sensitivity, Strategy
+from strategies.models import Indicator, Role, Sensitivity, Strategy
 from tests.factories import (
     GoalFactory,
+    IndicatorFactory,
     MembershipFactory,
     MilestoneFactory,
     ProgressSummaryFactory,
@@ -90,6 +91,32 @@ MATRIX = {
         row(LOGIN, 404, 403, 403, 403, 404, 403, 302),
     ),
     "milestone_move": ("milestone", NOT_ALLOWED, PLAN_POST),
+    "goal_compare": ("goal", GOAL_READ, NOT_ALLOWED),
+    # Reverting to the only version there is: the admin's POST has nothing to revert.
+    "milestone_revert": ("milestone_version", PLAN_GET, PLAN_POST),
+    "strategy_revert": ("strategy_version", PLAN_GET, PLAN_POST),
+    "goal_revert": ("goal_version", PLAN_GET, PLAN_POST),
+    # History: timelines read like the goal; the audit log is for reviewers and admins.
+    "goal_history": ("goal", GOAL_READ, NOT_ALLOWED),
+    "strategy_history": ("strategy", GOAL_READ, NOT_ALLOWED),
+    "milestone_history": ("milestone", GOAL_READ, NOT_ALLOWED),
+    "progress_history": ("summary", GOAL_READ, NOT_ALLOWED),
+    "indicator_history": ("indicator", GOAL_READ, NOT_ALLOWED),
+    "audit_log": (None, row(LOGIN, 403, 403, 403, 403, 403, 200, 200), NOT_ALLOWED),
+    "audit_export": (None, row(LOGIN, 403, 403, 403, 403, 403, 200, 200), NOT_ALLOWED),
+    # Publishing: leaders, deputies and admins; an empty POST is refused with a message
+    # and a redirect back to the plan. Exports read like the goal; YAML and indicators
+    # are for admins.
+    "publish_quarter": ("goal", NOT_ALLOWED, row(LOGIN, 404, 403, 302, 302, 404, 403, 302)),
+    "goal_plan_pdf": ("goal", GOAL_READ, NOT_ALLOWED),
+    "goal_plan_yaml": ("goal", PLAN_GET, NOT_ALLOWED),
+    "goal_milestones_csv": ("goal", GOAL_READ, NOT_ALLOWED),
+    "goal_milestones_xlsx": ("goal", GOAL_READ, NOT_ALLOWED),
+    # Every goal the user may see (none, for some): signed-in users only.
+    "milestones_csv": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
+    "milestones_xlsx": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
+    "indicator_list": ("goal", PLAN_GET, PLAN_POST),
+    "indicator_edit": ("indicator", PLAN_GET, PLAN_POST),
     "login": (None, same_for_signed_in(200, 200), same_for_signed_in(200, 200)),
     "logout": (None, NOT_ALLOWED, same_for_signed_in(302, 302)),
     "password_change": (
@@ -103,6 +130,12 @@ MATRIX = {
         same_for_signed_in(LOGIN, 200),
         same_for_signed_in(LOGIN, 405),
     ),
+    # Django's language switcher is open to everyone: a GET only redirects (to "/" with
+    # no ``next``) without changing anything; a POST sets the language cookie and
+    # redirects too.
+    "set_language": (None, same_for_signed_in(302, 302), same_for_signed_in(302, 302)),
+    # The health check is open to everyone and only reads.
+    "healthz": (None, same_for_signed_in(200, 200), same_for_signed_in(405, 405)),
 }
 
 
@@ -141,6 +174,7 @@ def world(db):
         "empty_strategy": StrategyFactory(goal=goal, number=2),
         "milestone": MilestoneFactory(goal=goal, strategy=strategy),
         "summary": ProgressSummaryFactory(goal=goal),
+        "indicator": IndicatorFactory(goal=goal),
         "users": users,
     }
 
@@ -151,6 +185,12 @@ def url_for(name, target, world):
     goal = world["goal"]
     if target == "goal":
         return reverse(name, kwargs={"slug": goal.slug})
+    if target == "goal_version":
+        return reverse(name, kwargs={"slug": goal.slug, "history_id": goal.changes.first().pk})
+    if target.endswith("_version"):
+        obj = world[target.removesuffix("_version")]
+        kwargs = {"slug": goal.slug, "pk": obj.pk, "history_id": obj.history.first().pk}
+        return reverse(name, kwargs=kwargs)
     return reverse(name, kwargs={"slug": goal.slug, "pk": world[target].pk})
 
 
@@ -167,6 +207,12 @@ def state(world):
         milestone.strategy_id,
         sorted(Strategy.objects.filter(goal=goal).values_list("number", "title")),
         world["summary"].__class__.objects.filter(goal=goal).count(),
+        sorted(
+            world["summary"]
+            .__class__.objects.filter(goal=goal)
+            .values_list("period", "published_at", "summary")
+        ),
+        sorted(Indicator.objects.filter(goal=goal).values_list("name", "unit", "direction")),
     )
 
 

@@ -1,0 +1,222 @@
+"""Pages over the plan's past: two quarters compared (readers) and reverting a milestone,
+strategy or goal to an earlier version (admins). The as-of dashboard and plan are the
+ordinary pages with ``?as_of=`` (sdif_tracker/views.py)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from milestones import services
+from milestones.models import Milestone
+from milestones.services import StaleMilestoneError
+from sdif_tracker import access, asof
+from sdif_tracker.changes import describe_versions
+from strategies.models import Goal, Strategy
+from strategies.periods import FiscalPeriod
+
+# What a page showing the past lets anyone do: nothing.
+READ_ONLY = access.GoalPermissions(update_milestones=False, write_summary=False, edit_plan=False)
+
+
+def requested_moment(request) -> asof.Moment | None:
+    """The ``as_of`` moment asked for; None (with a message saying why) when it is
+    missing or not understood, so the page shows the current plan instead."""
+    text = request.GET.get("as_of", "").strip()
+    if not text:
+        return None
+    try:
+        return asof.parse_moment(text)
+    except ValueError as error:
+        messages.warning(request, _("%(problem)s Showing the current plan.") % {"problem": error})
+        return None
+
+
+# -- compare two quarters ------------------------------------------------------------------
+
+
+def _quarter(request, name: str, default: FiscalPeriod, latest: FiscalPeriod) -> FiscalPeriod:
+    text = request.GET.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        period = FiscalPeriod.parse(text)
+    except ValueError as error:
+        problem = str(error)
+    else:
+        if not period.is_quarter:
+            problem = _("“%(value)s” is not a quarter (write e.g. Q2 FY19).") % {"value": period}
+        elif period > latest:
+            problem = _("%(quarter)s has not started yet.") % {"quarter": period}
+        else:
+            return period
+    messages.warning(
+        request,
+        _("%(problem)s Comparing %(default)s instead.") % {"problem": problem, "default": default},
+    )
+    return default
+
+
+@require_safe
+@login_required
+def goal_compare(request, slug):
+    """The goal at the end of two reporting quarters side by side, every difference
+    marked. Defaults to the previous quarter against the current one (so far)."""
+    goal = access.get_goal_for_user(request.user, slug)
+    quarters = asof.reporting_quarters(goal)
+    current = quarters[0]
+    start = _quarter(request, "from", current.previous_quarter(), current)
+    end = _quarter(request, "to", current, current)
+    if start > end:
+        messages.info(request, _("The earlier quarter is shown first."))
+        start, end = end, start
+    before = asof.plan_as_of(goal, asof.quarter_moment(start))
+    after = asof.plan_as_of(goal, asof.quarter_moment(end))
+    context = {
+        "goal": goal,
+        "perms_goal": READ_ONLY,
+        "quarters": quarters,
+        "start": start,
+        "end": end,
+        "comparison": asof.compare_plans(before, after),
+    }
+    return render(request, "strategies/goal_compare.html", context)
+
+
+# -- revert (admins) -------------------------------------------------------------------------
+
+
+def _version(history, obj, history_id: int):
+    """History row ``history_id`` of ``obj``; 404 for another object's row or a deletion."""
+    record = history.filter(id=obj.pk, history_id=history_id).exclude(history_type="-").first()
+    if record is None:
+        raise Http404("No such version of this object.")
+    return record
+
+
+def _revert(request, *, goal, obj, model, history, record, revert, back_url, kind):
+    """Confirm (GET: the field changes the revert will make) or revert (POST; ``revert``
+    returns where to go next)."""
+    status = 200
+    if request.method == "POST":
+        try:
+            next_url = revert()
+        except StaleMilestoneError:
+            messages.warning(
+                request,
+                _("Someone changed it while you were reviewing: check the changes again."),
+            )
+            obj.refresh_from_db()
+            status = 409
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            status = 400
+        else:
+            messages.success(
+                request,
+                _("Saved as a new change: “%(reason)s”.")
+                % {"reason": services.revert_reason(record=record, user=request.user)},
+            )
+            return redirect(next_url)
+    current = history.filter(id=obj.pk).order_by("-history_date", "-history_id").first()
+    entry = describe_versions([record, current], model)[0]
+    order = {model_field.name: i for i, model_field in enumerate(model._meta.fields)}
+    context = {
+        "goal": goal,
+        "object": obj,
+        "record": record,
+        "changes": sorted(entry.changes, key=lambda change: order.get(change.field, 0)),
+        "reason": services.revert_reason(record=record, user=request.user),
+        "back_url": back_url,
+        "kind": kind,
+    }
+    return render(request, "strategies/revert_confirm.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def milestone_revert(request, slug, pk, history_id):
+    goal = access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
+    milestone = get_object_or_404(Milestone, goal=goal, pk=pk)
+    milestone.goal = goal
+    record = _version(Milestone.history, milestone, history_id)
+
+    def revert():
+        try:
+            expected = int(request.POST.get("version", ""))
+        except ValueError:
+            raise ValidationError(
+                _("The form was damaged; open it again."), code="bad_form"
+            ) from None
+        services.revert_milestone(
+            milestone=milestone, record=record, user=request.user, expected_version=expected
+        )
+        return milestone.get_absolute_url()
+
+    return _revert(
+        request,
+        goal=goal,
+        obj=milestone,
+        model=Milestone,
+        history=Milestone.history,
+        record=record,
+        revert=revert,
+        back_url=milestone.get_absolute_url(),
+        kind=_("key milestone"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def strategy_revert(request, slug, pk, history_id):
+    goal = access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
+    strategy = get_object_or_404(Strategy, goal=goal, pk=pk)
+    strategy.goal = goal
+    record = _version(Strategy.history, strategy, history_id)
+    strategies_url = reverse("strategy_list", kwargs={"slug": goal.slug})
+
+    def revert():
+        services.revert_strategy(strategy=strategy, record=record, user=request.user)
+        return strategies_url
+
+    return _revert(
+        request,
+        goal=goal,
+        obj=strategy,
+        model=Strategy,
+        history=Strategy.history,
+        record=record,
+        revert=revert,
+        back_url=strategies_url,
+        kind=_("strategy"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def goal_revert(request, slug, history_id):
+    goal = access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
+    record = _version(Goal.changes, goal, history_id)
+
+    def revert():
+        saved = services.revert_goal(goal=goal, record=record, user=request.user)
+        return saved.get_absolute_url()  # the version restored may carry an earlier slug
+
+    return _revert(
+        request,
+        goal=goal,
+        obj=goal,
+        model=Goal,
+        history=Goal.changes,
+        record=record,
+        revert=revert,
+        back_url=goal.get_absolute_url(),
+        kind=_("goal"),
+    )

@@ -1,0 +1,183 @@
+"""Exports: the Key Milestones table as CSV and XLSX (of one goal, or of every goal a
+user may see), and the published plan as PDF (WeasyPrint, where the server has it).
+
+Every text cell is formula-injection safe: a spreadsheet treats a cell starting with
+= + - @ (or a tab or carriage return before one) as a formula, so such values get a
+leading apostrophe, which spreadsheets show as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from milestones.models import Milestone
+from strategies.models import Goal
+
+# WeasyPrint logs each Bootstrap rule it does not support (hundreds a page) and its
+# progress; only its errors are worth a log line.
+for _name in ("weasyprint", "weasyprint.progress"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+# The Key Milestones columns of the published plan, then what a spreadsheet user needs to
+# match rows up again.
+COLUMNS = (
+    ("title", "Key Milestone"),
+    ("due", "Milestone Due Date"),
+    ("strategy", "Strategy Alignment"),
+    ("status", "Milestone Status"),
+    ("comment", "Comments"),
+    ("owner", "Owner"),
+    ("goal", "Goal"),
+    ("goal_slug", "Goal ID"),
+    ("milestone_id", "Milestone ID"),
+    ("updated", "Last Updated"),
+)
+
+
+def safe_cell(value) -> str | int:
+    """``value`` as a cell a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def due_text(milestone: Milestone) -> str:
+    """ "FY19 (originally Q3 FY18)", "Q4 FY19", "Ongoing" or "" """
+    if milestone.revised_due is not None:
+        original = str(milestone.due) if milestone.due is not None else _("no due date")
+        return _("%(due)s (originally %(original)s)") % {
+            "due": milestone.revised_due,
+            "original": original,
+        }
+    return str(milestone.due) if milestone.due is not None else ""
+
+
+def milestone_rows(goals: list[Goal]) -> list[list]:
+    """One row per milestone of ``goals`` (COLUMNS order), goal by goal in plan order:
+    one query whatever the number of goals or milestones."""
+    by_id = {goal.pk: goal for goal in goals}
+    order = {goal.pk: index for index, goal in enumerate(goals)}
+    milestones = sorted(
+        Milestone.objects.filter(goal__in=list(by_id)).select_related("strategy"),
+        key=lambda m: (order[m.goal_id], m.position, m.pk),
+    )
+    rows = []
+    for milestone in milestones:
+        goal = by_id[milestone.goal_id]
+        values = {
+            "title": milestone.title,
+            "due": due_text(milestone),
+            "strategy": milestone.strategy.number if milestone.strategy else "",
+            "status": str(milestone.get_status_display()),
+            "comment": milestone.comment,
+            "owner": milestone.owner,
+            "goal": goal.short_name or goal.title,
+            "goal_slug": goal.slug,
+            "milestone_id": milestone.pk,
+            "updated": timezone.localtime(milestone.updated_at).strftime("%Y-%m-%d %H:%M"),
+        }
+        rows.append([safe_cell(values[key]) for key, _label in COLUMNS])
+    return rows
+
+
+def header() -> list[str]:
+    return [label for _key, label in COLUMNS]
+
+
+def as_csv(rows: list[list]) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read the accents right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header())
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def as_xlsx(rows: list[list], *, sheet_title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    # Sheet titles: at most 31 characters, none of []:*?/\
+    sheet.title = "".join(c for c in sheet_title if c not in "[]:*?/\\")[:31] or "Milestones"
+    sheet.append(header())
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def last_change(goals: list[Goal]):
+    return Milestone.objects.filter(goal__in=[g.pk for g in goals]).aggregate(
+        latest=Max("updated_at")
+    )["latest"]
+
+
+# -- PDF ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PdfSupport:
+    available: bool
+    problem: str = ""
+
+
+def pdf_support() -> PdfSupport:
+    """Whether WeasyPrint (and the system libraries it loads) can render here."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as error:
+        return PdfSupport(False, str(error).splitlines()[0] if str(error) else repr(error))
+    return PdfSupport(True)
+
+
+def _static_path(url: str) -> Path:
+    """The file behind ``url`` if it is one of the app's static files; else ValueError."""
+    static = "/" + settings.STATIC_URL.lstrip("/")
+    rest = url.split("://", 1)[-1]
+    path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    if not path.startswith(static) or ".." in path:
+        raise ValueError(f"Refusing to fetch {url} while rendering a PDF.")
+    found = finders.find(path[len(static) :])
+    if not found:
+        raise ValueError(f"No static file {path}.")
+    return Path(found)
+
+
+def html_to_pdf(html: str, *, base_url: str) -> bytes:
+    """The page rendered to PDF with its print stylesheet. WeasyPrint may fetch the
+    app's own static files only: never the network, never another file of the server."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            path = _static_path(url)
+            content_type = "text/css" if path.suffix == ".css" else "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher())
+    return document.write_pdf()

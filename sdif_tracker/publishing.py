@@ -1,0 +1,224 @@
+"""Quarterly updates and their publication: publishing a quarter (a write), the frozen
+plan of a published quarter (rebuilt from history as of the moment it was published),
+and the portfolio's risk heat map.
+
+A published quarter is frozen twice over: its ``ProgressSummary`` refuses edits (the
+services raise ``PublishedSummaryError``), and its plan is always rebuilt from history as
+of ``published_at``, so later edits to milestones, strategies, indicators or the goal
+never change what was published.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from milestones.models import ProgressSummary, Risk
+from sdif_tracker import asof, dashboard
+from strategies.history import recorded_change
+from strategies.models import Goal
+from strategies.periods import FiscalPeriod, current_quarter
+
+
+def next_quarter(period: FiscalPeriod) -> FiscalPeriod:
+    """The quarter after ``period`` (a quarter), or the first quarter after a fiscal year."""
+    if period.is_whole_year:
+        return FiscalPeriod(period.fiscal_year + 1, 1)
+    if period.quarter == 4:
+        return FiscalPeriod(period.fiscal_year + 1, 1)
+    return FiscalPeriod(period.fiscal_year, period.quarter + 1)
+
+
+def published_label(summary: ProgressSummary) -> str:
+    """ "Q3 FY19 was published on 3 July 2019 by jdoe" """
+    return _("%(period)s was published on %(day)s by %(name)s") % {
+        "period": summary.period,
+        "day": date_format(timezone.localtime(summary.published_at), "j F Y, H:i"),
+        "name": summary.published_by_name or _("someone"),
+    }
+
+
+# -- publishing (a write) -------------------------------------------------------------
+
+
+@transaction.atomic
+def publish_quarter(*, goal: Goal, user, period: FiscalPeriod | None) -> ProgressSummary:
+    """Publish the goal's quarterly update for ``period`` (a quarter that has started),
+    freezing it. Refuses (``ValidationError``, nothing written) a period that is not a
+    quarter, a quarter without an update, one already published, an update without a
+    risk category, and a high risk without improvement actions."""
+    if period is None or not period.is_quarter:
+        raise ValidationError(
+            _("Only a quarter's update is published (e.g. Q3 FY19); choose a quarter."),
+            code="not_a_quarter",
+        )
+    if period > current_quarter():
+        raise ValidationError(
+            _("%(period)s has not started yet; it cannot be published.") % {"period": period},
+            code="future_quarter",
+        )
+    summary = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
+    if summary is None:
+        raise ValidationError(
+            _("There is no update for %(period)s to publish: write its summary of progress first.")
+            % {"period": period},
+            code="no_update",
+        )
+    if summary.is_published:
+        raise ValidationError(
+            _("Already published: %(published)s. A published update does not change.")
+            % {"published": published_label(summary)},
+            code="already_published",
+        )
+    if not summary.risk:
+        raise ValidationError(
+            _("Choose the risk category (low, medium or high) of the %(period)s update first.")
+            % {"period": period},
+            code="risk_required",
+        )
+    if summary.risk == Risk.HIGH and not summary.improvement_actions.strip():
+        raise ValidationError(
+            _("The risk is high: add the improvement actions to the %(period)s update first.")
+            % {"period": period},
+            code="improvement_actions_required",
+        )
+    summary.published_at = timezone.now()
+    summary.published_by = user
+    summary.published_by_name = user.get_username()
+    with recorded_change(
+        user=user, reason=_("Published the %(period)s update") % {"period": period}
+    ):
+        summary.full_clean()
+        summary.save()
+    return summary
+
+
+# -- the published plan of a quarter (reads) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicationMoment(asof.Moment):
+    """The exact instant a quarter was published, standing for that quarter: the plan is
+    rebuilt at ``instant`` and "change from last quarter" runs against the quarter before
+    ``period``."""
+
+    instant: datetime.datetime | None = None
+    period: FiscalPeriod | None = None
+
+    @property
+    def at(self) -> datetime.datetime:
+        return self.instant
+
+    @property
+    def quarter(self) -> FiscalPeriod:
+        return self.period
+
+
+def published_summary(goal: Goal, period: FiscalPeriod) -> ProgressSummary | None:
+    return ProgressSummary.objects.published().filter(goal=goal, period=period).first()
+
+
+def goal_summaries(goal: Goal) -> list[ProgressSummary]:
+    """The goal's quarterly updates, published or not, newest period first: one query."""
+    return list(ProgressSummary.objects.filter(goal=goal).order_by("-period"))
+
+
+@dataclass
+class QuarterPlan:
+    summary: ProgressSummary  # the live row: who published and when
+    plan: dashboard.PublishedPlan  # the plan as it stood when published
+
+
+def quarter_plan(goal: Goal, summary: ProgressSummary) -> QuarterPlan:
+    """The plan of a published quarter exactly as it stood when it was published, with
+    that quarter's update only: a fixed number of queries (asof.plan_as_of)."""
+    moment = PublicationMoment(
+        day=timezone.localdate(summary.published_at),
+        instant=summary.published_at,
+        period=summary.period,
+    )
+    past = asof.plan_as_of(goal, moment, with_progress=True, with_indicators=True)
+    past.progress = [p for p in past.progress if p.period == summary.period]
+    return QuarterPlan(summary=summary, plan=dashboard.published_plan_as_of(past))
+
+
+def data_statement_source(progress: list[ProgressSummary]) -> ProgressSummary | None:
+    """The update whose data accuracy and reliability statement the plan prints: the
+    newest one that states any of it."""
+    for summary in progress:
+        if summary.data_statement:
+            return summary
+    return None
+
+
+# -- the portfolio's risk heat map ------------------------------------------------------
+
+
+@dataclass
+class HeatCell:
+    period: FiscalPeriod
+    summary: ProgressSummary | None  # the published update, if any
+
+    @property
+    def risk(self) -> str:
+        return self.summary.risk if self.summary is not None else ""
+
+    @property
+    def risk_label(self) -> str:
+        return self.summary.get_risk_display() if self.summary is not None else ""
+
+
+@dataclass
+class HeatRow:
+    goal: Goal
+    cells: list[HeatCell]
+
+
+@dataclass
+class HeatMap:
+    quarters: list[FiscalPeriod]
+    rows: list[HeatRow]
+
+    @property
+    def has_any(self) -> bool:
+        return any(cell.summary for row in self.rows for cell in row.cells)
+
+
+def risk_heatmap(goals: list[Goal], *, today: datetime.date | None = None) -> HeatMap:
+    """Goals × reporting quarters (of the goals' fiscal years, up to the current quarter),
+    each cell the published risk: one query whatever the number of goals."""
+    if not goals:
+        return HeatMap([], [])
+    current = current_quarter(today)
+    published = {
+        (s.goal_id, s.period): s
+        for s in ProgressSummary.objects.published()
+        .filter(goal__in=[g.pk for g in goals])
+        .only("pk", "goal_id", "period", "risk", "published_at")
+    }
+    first = min(goal.first_fiscal_year for goal in goals)
+    last = min(max(goal.last_fiscal_year for goal in goals), current.fiscal_year)
+    # The goals' reporting quarters so far, and any other quarter something was published in.
+    quarters = {
+        FiscalPeriod(year, quarter)
+        for year in range(first, last + 1)
+        for quarter in (1, 2, 3, 4)
+        if FiscalPeriod(year, quarter) <= current
+    }
+    quarters = sorted(quarters | {period for _goal, period in published})
+    rows = []
+    for goal in goals:
+        cells = []
+        for quarter in quarters:
+            summary = published.get((goal.pk, quarter))
+            if summary is not None:
+                summary.goal = goal  # its URL needs the slug: no query per cell
+            cells.append(HeatCell(quarter, summary))
+        rows.append(HeatRow(goal, cells))
+    return HeatMap(quarters, rows)

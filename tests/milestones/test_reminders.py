@@ -1,0 +1,129 @@
+"""`manage.py send_update_reminders`: one email per leader, deputy and contributor with
+the milestones of their goals not updated this quarter (and the overdue ones), once per
+person per quarter unless --force."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from milestones.models import ReminderLog, Status
+from strategies.models import Role
+from strategies.periods import FiscalPeriod
+from tests.factories import (
+    GoalFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    StatusUpdateFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+Q3_FY19 = FiscalPeriod(2019, 3)
+
+
+@pytest.fixture(autouse=True)
+def in_q3_fy19(monkeypatch):
+    moment = datetime.datetime(2019, 5, 15, 9, 0, tzinfo=timezone.get_default_timezone())
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+@pytest.fixture
+def world():
+    sdif = GoalFactory(short_name="SDIF", title="Illicit finance")
+    other = GoalFactory(short_name="OTHER", title="Another goal")
+    people = {
+        "leader": MembershipFactory(goal=sdif, role=Role.LEADER, user__username="leader").user,
+        "deputy": MembershipFactory(goal=sdif, role=Role.DEPUTY, user__username="deputy").user,
+        "contributor": MembershipFactory(
+            goal=other, role=Role.CONTRIBUTOR, user__username="contributor"
+        ).user,
+        "reviewer": MembershipFactory(goal=sdif, role=Role.REVIEWER, user__username="rev").user,
+    }
+    # The leader also contributes to the other goal: still one email.
+    MembershipFactory(goal=other, user=people["leader"], role=Role.CONTRIBUTOR)
+    stale = MilestoneFactory(goal=sdif, title="Stale one", due=FiscalPeriod(2019, 4))
+    updated = MilestoneFactory(goal=sdif, title="Updated this quarter", due=FiscalPeriod(2019, 4))
+    StatusUpdateFactory(milestone=updated, period=Q3_FY19)
+    overdue = MilestoneFactory(goal=sdif, title="Overdue but updated", due=FiscalPeriod(2018, 4))
+    StatusUpdateFactory(milestone=overdue, period=Q3_FY19)
+    MilestoneFactory(goal=sdif, title="Finished", status=Status.COMPLETED)
+    MilestoneFactory(goal=other, title="Other goal's milestone", due=FiscalPeriod(2020))
+    return people, stale
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command("send_update_reminders", *args, stdout=out)
+    return out.getvalue()
+
+
+def by_recipient(outbox) -> dict[str, str]:
+    assert all(len(message.to) == 1 for message in outbox)
+    return {message.to[0]: message.body for message in outbox}
+
+
+def test_each_editor_gets_one_email_with_their_goals_milestones(world, mailoutbox):
+    people, _ = world
+
+    output = run()
+
+    mails = by_recipient(mailoutbox)
+    assert len(mailoutbox) == 3
+    assert set(mails) == {"leader@example.gov", "deputy@example.gov", "contributor@example.gov"}
+    leader = mails["leader@example.gov"]
+    assert "Stale one [not updated in Q3 FY19]" in leader
+    assert "Overdue but updated [OVERDUE (due Q4 FY18)]" in leader
+    assert "Other goal's milestone [not updated in Q3 FY19]" in leader
+    assert "Updated this quarter" not in leader
+    assert "Finished" not in leader
+    assert "Other goal's milestone" not in mails["deputy@example.gov"]
+    assert "Stale one" in mails["deputy@example.gov"]
+    contributor = mails["contributor@example.gov"]
+    assert "Other goal's milestone" in contributor and "Stale one" not in contributor
+    assert "http://127.0.0.1:8000/goals/" in leader
+    assert mailoutbox[0].subject.endswith("to update for Q3 FY19")
+    assert "Sent 3 reminder(s) for Q3 FY19" in output
+    assert ReminderLog.objects.filter(period=Q3_FY19).count() == 3
+
+
+def test_a_second_run_sends_nothing_and_force_sends_again(world, mailoutbox):
+    run()
+    mailoutbox.clear()
+
+    output = run()
+
+    assert mailoutbox == []
+    assert "Sent 0 reminder(s) for Q3 FY19; skipped 3 already reminded." in output
+    run("--force")
+    assert len(mailoutbox) == 3
+    assert ReminderLog.objects.count() == 6
+
+
+def test_people_with_nothing_to_update_or_no_email_get_nothing(mailoutbox):
+    goal = GoalFactory()
+    MembershipFactory(goal=goal, role=Role.LEADER, user=UserFactory(username="quiet"))
+    MembershipFactory(goal=goal, role=Role.DEPUTY, user=UserFactory(username="nomail", email=""))
+    done = MilestoneFactory(goal=goal, due=FiscalPeriod(2019, 4))
+    StatusUpdateFactory(milestone=done, period=Q3_FY19)
+
+    run()
+
+    assert mailoutbox == []
+    assert not ReminderLog.objects.exists()
+
+
+def test_the_command_runs_three_queries_whatever_the_number_of_people(
+    django_assert_max_num_queries, mailoutbox
+):
+    for _ in range(6):
+        goal = GoalFactory()
+        MembershipFactory(goal=goal, role=Role.LEADER)
+        MilestoneFactory(goal=goal)
+    # Three reads, then one insert per email sent.
+    with django_assert_max_num_queries(3 + 6):
+        run()
+    assert len(mailoutbox) == 6

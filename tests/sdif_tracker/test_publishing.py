@@ -1,0 +1,478 @@
+"""The quarterly update and its publication: the published plan of a quarter is the plan
+exactly as it stood when it was published; the SDIF plan page and its PDF carry every
+section and milestone of the seed in its order; the portfolio's risk heat map."""
+
+import io
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from milestones.models import Milestone, ProgressSummary, Risk, Status
+from milestones.services import PublishedSummaryError, record_status_update, save_progress_summary
+from sdif_tracker import exports, publishing
+from strategies.models import Role, Sensitivity
+from strategies.periods import FiscalPeriod
+from strategies.services import update_strategy
+from tests.factories import (
+    GoalFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    ProgressSummaryFactory,
+    UserFactory,
+)
+from tests.html_dom import parse
+
+pytestmark = pytest.mark.django_db
+
+Q2_FY19, Q3_FY19, Q4_FY19 = FiscalPeriod(2019, 2), FiscalPeriod(2019, 3), FiscalPeriod(2019, 4)
+
+# The seed's sections, in its order (ids of the plan page's sections).
+SECTION_ORDER = [
+    "overview",
+    "strategies",
+    "external-factors",
+    "history",
+    "progress",
+    "milestones",
+    "indicators",
+    "data-accuracy",
+    "additional-information",
+]
+# The seed's Key Milestones, in its order (the start of each title).
+SEED_TITLES = [
+    "Assist with U.S./Mexico domestic sanctions reforms",
+    "Provide additional information about illicit financial activities",
+    "Participate in annual SDIF senior level meetings.",
+    "Participate in annual SDIF working level meetings.",
+    "Develop requirements for data matching and regulatory harmonization project.",
+    "Confirm mutual understanding of FY 2018 illicit finance trends",
+    "Establish timeline for the data matching and regulatory harmonization project.",
+    "Confirm mutual understanding of FY 2019 illicit finance trends",
+]
+UPDATE = {
+    "summary": "- Senior level meetings scheduled for July 2019.",
+    "next_steps": "- Hold the July meetings.",
+    "risk": Risk.MEDIUM,
+    "likelihood": "uncertain",
+    "improvement_actions": "",
+    "verification_validation": "Reviewed by TFFC staff.",
+    "data_sources": "Meeting records.",
+    "data_accuracy": "Exact counts.",
+    "data_limitations": "Sensitive data are withheld.",
+    "limitations_compensation": "Quarterly discussions with OMB.",
+}
+
+
+def client_for(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def page(client, url, **params):
+    response = client.get(url, params)
+    assert response.status_code == 200, response.status_code
+    return parse(response.content)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+@pytest.fixture
+def sdif(request, clock):
+    """The SDIF plan imported at the start of FY19, and its leader; the clock stays in Q3."""
+    clock.set(2018, 10, 5, 10, 0)
+    goal = request.getfixturevalue("sdif_goal")
+    leader = MembershipFactory(goal=goal, role=Role.LEADER, user__username="leader").user
+    clock.set(2019, 6, 20, 9, 0)
+    return goal, leader
+
+
+def write_update(goal, user, period=Q3_FY19, **changes):
+    data = {**UPDATE, **changes}
+    summary = data.pop("summary")
+    return save_progress_summary(
+        goal=goal, user=user, period=period, summary=summary, details=data
+    )
+
+
+def plan_url(goal, **params):
+    url = reverse("goal_plan", kwargs={"slug": goal.slug})
+    return url
+
+
+def article_text(client, goal, quarter):
+    return page(client, plan_url(goal), quarter=quarter).find("article").text
+
+
+# -- the SDIF plan page and its PDF -----------------------------------------------------
+
+
+def test_the_sdif_plan_has_every_section_and_milestone_in_the_seed_order(client, sdif_goal):
+    client.force_login(UserFactory())
+    plan = page(client, plan_url(sdif_goal))
+    article = plan.find("article")
+
+    ids = [node.attrs["id"] for node in article.iter() if node.attrs.get("id") in SECTION_ORDER]
+    assert ids == SECTION_ORDER
+    leaders = article.find("dl", class_="plan-leaders").text
+    assert "Goal Leader: Marshall Billingslea" in leaders
+    assert "Deputy Goal Leader: Daniel Moger" in leaders
+    rows = article.find("table", class_="plan-milestones").find("tbody").find_all("tr")
+    assert len(rows) == len(SEED_TITLES)
+    for tr, title in zip(rows, SEED_TITLES, strict=True):
+        assert tr.find("th").text.startswith(title)
+    assert (
+        "Due to the sensitive nature of this goal" in article.find("section", id="indicators").text
+    )
+
+
+def pdf_text(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in reader.pages))
+
+
+def test_the_sdif_pdf_has_the_same_text_as_the_page(client, sdif_goal):
+    client.force_login(UserFactory())
+    response = client.get(reverse("goal_plan_pdf", kwargs={"slug": sdif_goal.slug}))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="sdif-plan.pdf"'
+    text = pdf_text(response.content)
+    for milestone in Milestone.objects.filter(goal=sdif_goal):
+        assert re.sub(r"\s+", " ", milestone.title) in text, milestone.title
+    headings = [
+        "Agency Priority Goal Action Plan",
+        "Goal Leader: Marshall Billingslea",
+        "Overview",
+        "Goal Structure & Strategies",
+        "Key External Factors",
+        "History",
+        "Summary of Progress – FY19",
+        "Key Milestones",
+        "Key Indicators",
+        "Data Accuracy and Reliability",
+        "Additional Information Contributing Programs",
+    ]
+    # Headings may be printed in capitals (CSS text-transform): compare without case.
+    positions = [text.lower().index(heading.lower()) for heading in headings]
+    assert positions == sorted(positions)
+    assert "Due to the sensitive nature of this goal" in text
+    # What only the screen has (navigation, the PDF link itself) is not printed.
+    assert "Download PDF" not in text
+    assert "Portfolio" not in text
+
+
+def test_without_weasyprint_the_plan_says_so_and_the_pdf_url_answers_503(
+    client, sdif_goal, monkeypatch
+):
+    monkeypatch.setattr(exports, "pdf_support", lambda: exports.PdfSupport(False, "no pango"))
+    client.force_login(UserFactory())
+
+    plan = page(client, plan_url(sdif_goal))
+    response = client.get(reverse("goal_plan_pdf", kwargs={"slug": sdif_goal.slug}))
+
+    notice = plan.find(data_pdf_unavailable=True).text
+    assert "PDF download is not available on this server" in notice
+    assert "Use Print instead" in notice
+    assert not plan.find_all(data_pdf_link=True)
+    assert [b.text for b in plan.find_all("button") if b.text == "Print"] == ["Print"]
+    assert response.status_code == 503
+    assert "PDF download is not available on this server" in response.content.decode()
+    assert "no pango" in response.content.decode()
+
+
+# -- the quarterly update ---------------------------------------------------------------
+
+
+def test_a_leader_writes_the_whole_quarterly_update_through_the_form(sdif):
+    goal, leader = sdif
+    response = client_for(leader).post(
+        reverse("progress_edit", kwargs={"slug": goal.slug}),
+        {"period": "Q3 FY19", "loaded": "", **UPDATE},
+    )
+
+    assert response.status_code == 302
+    saved = ProgressSummary.objects.get(goal=goal, period=Q3_FY19)
+    assert (saved.risk, saved.likelihood, saved.next_steps) == (
+        "medium",
+        "uncertain",
+        "- Hold the July meetings.",
+    )
+    assert saved.data_limitations == "Sensitive data are withheld."
+    assert saved.history.latest().history_user == leader
+    plan = page(client_for(leader), plan_url(goal))
+    section = plan.find("section", data_progress_period="Q3 FY19")
+    assert "Hold the July meetings." in section.text
+    assert section.find(data_risk="medium").text == "Medium"
+    statement = plan.find("section", id="data-accuracy").text
+    assert "Limitations of the data Sensitive data are withheld." in statement
+
+
+def test_a_high_risk_needs_improvement_actions_and_nothing_is_saved_without(sdif):
+    goal, leader = sdif
+    response = client_for(leader).post(
+        reverse("progress_edit", kwargs={"slug": goal.slug}),
+        {"period": "Q3 FY19", "loaded": "", **UPDATE, "risk": "high"},
+    )
+
+    assert response.status_code == 400
+    assert "improvement actions are required when the risk is high" in response.content.decode()
+    assert not ProgressSummary.objects.filter(goal=goal, period=Q3_FY19).exists()
+    with pytest.raises(ValidationError) as error:
+        ProgressSummary(goal=goal, period=Q3_FY19, summary="x", risk=Risk.HIGH).full_clean()
+    assert "improvement_actions" in error.value.message_dict
+
+
+def test_an_unknown_risk_is_refused_by_the_form_and_the_database(sdif):
+    goal, leader = sdif
+    response = client_for(leader).post(
+        reverse("progress_edit", kwargs={"slug": goal.slug}),
+        {"period": "Q3 FY19", "loaded": "", **UPDATE, "risk": "catastrophic"},
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProgressSummaryFactory(goal=goal, period=Q3_FY19, risk="severe")
+
+
+def test_the_database_refuses_a_published_update_without_a_risk(sdif):
+    goal, leader = sdif
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProgressSummaryFactory(goal=goal, period=Q3_FY19, published_at="2019-06-20T10:00Z")
+
+
+# -- publishing ---------------------------------------------------------------------------
+
+
+def publish(user, goal, period):
+    return client_for(user).post(
+        reverse("publish_quarter", kwargs={"slug": goal.slug}), {"period": period}, follow=True
+    )
+
+
+def test_publishing_a_quarter_freezes_its_plan_against_later_edits(sdif, clock):
+    goal, leader = sdif
+    write_update(goal, leader)
+    response = publish(leader, goal, "Q3 FY19")
+    assert "Published the Q3 FY19 update." in " ".join(messages_of(response))
+    summary = ProgressSummary.objects.get(goal=goal, period=Q3_FY19)
+    assert summary.is_published and summary.published_by == leader
+    reader = UserFactory()
+    frozen = article_text(client_for(reader), goal, "Q3 FY19")
+    assert "On track" in frozen and "Treasury has scheduled a meeting for July 2019" in frozen
+
+    # Later the same day and the next quarter: a milestone, a strategy and the goal change.
+    clock.set(2019, 6, 20, 9, 5)
+    senior = Milestone.objects.get(goal=goal, position=3)
+    record_status_update(
+        milestone=senior,
+        user=leader,
+        status=Status.DELAYED,
+        comment="Postponed by Mexico.",
+        period=Q3_FY19,
+        revised_due=FiscalPeriod(2020),
+        expected_version=senior.version,
+    )
+    clock.set(2019, 7, 10, 9, 0)
+    update_strategy(
+        strategy=goal.strategies.get(number=4), user=leader, number=4, title="Renamed strategy"
+    )
+    write_update(goal, leader, period=Q4_FY19, summary="- A new quarter.")
+
+    # A fresh sign-in: the clock moved past the session's idle timeout.
+    assert article_text(client_for(reader), goal, "Q3 FY19") == frozen
+    current = page(client_for(reader), plan_url(goal)).find("article").text
+    assert "Postponed by Mexico." in current and "Renamed strategy" in current
+    assert "Postponed by Mexico." not in frozen and "Renamed strategy" not in frozen
+
+
+def test_the_published_quarter_shows_only_its_update_and_who_published_it(sdif):
+    goal, leader = sdif
+    write_update(goal, leader)
+    publish(leader, goal, "Q3 FY19")
+    write_update(goal, leader, period=Q4_FY19, summary="- Next quarter's draft.")
+
+    plan = page(client_for(leader), plan_url(goal), quarter="Q3 FY19")
+
+    periods = [s.attrs["data-progress-period"] for s in plan.find_all(data_progress_period=True)]
+    assert periods == ["Q3 FY19"]
+    banner = plan.find(data_published_quarter="Q3 FY19").text
+    assert "Q3 FY19 was published on 20 June 2019" in banner and "by leader" in banner
+    # Read-only: no edit links, no publish buttons on a published quarter.
+    assert not plan.find("article").find_all("a", href=True)
+    assert not plan.find_all("form", action=reverse("publish_quarter", kwargs={"slug": goal.slug}))
+
+
+def test_the_published_plan_is_citable_by_its_quarter_for_anyone_who_may_read_it(sdif):
+    goal, leader = sdif
+    goal.sensitivity = Sensitivity.PUBLIC
+    goal.save()
+    write_update(goal, leader)
+    publish(leader, goal, "Q3 FY19")
+
+    anonymous = page(Client(), plan_url(goal), quarter="Q3+FY19".replace("+", " "))
+
+    assert anonymous.find(data_published_quarter="Q3 FY19")
+    assert ProgressSummary.objects.get(period=Q3_FY19).get_absolute_url() == (
+        f"/goals/{goal.slug}/plan/?quarter=Q3+FY19"
+    )
+
+
+@pytest.mark.parametrize(
+    ("period", "setup", "message"),
+    [
+        ("FY19", None, "Only a quarter's update is published"),
+        ("Q5 FY19", None, "a quarter is Q1 to Q4"),
+        ("", None, "Only a quarter's update is published"),
+        ("Q4 FY19", None, "Q4 FY19 has not started yet"),
+        ("Q3 FY19", None, "There is no update for Q3 FY19 to publish"),
+        ("Q3 FY19", {"risk": ""}, "Choose the risk category"),
+        ("Q3 FY19", {"risk": "high", "improvement_actions": ""}, "add the improvement actions"),
+        ("Q3 FY19", "published", "Already published: Q3 FY19 was published on"),
+    ],
+)
+def test_publishing_refuses_with_a_clear_message_and_changes_nothing(sdif, period, setup, message):
+    goal, leader = sdif
+    if setup == "published":
+        write_update(goal, leader)
+        publishing.publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+    elif setup is not None:
+        # Written around the form and the service, as an import or the admin might.
+        ProgressSummaryFactory(goal=goal, period=Q3_FY19, **setup)
+    before = list(ProgressSummary.objects.values_list("period", "published_at", "updated_at"))
+
+    response = publish(leader, goal, period)
+
+    assert response.status_code == 200
+    text = " ".join(messages_of(response))
+    assert "Nothing was published" in text and message in text
+    assert list(ProgressSummary.objects.values_list("period", "published_at", "updated_at")) == (
+        before
+    )
+
+
+def test_editing_a_published_update_opens_the_next_quarters_draft(sdif):
+    goal, leader = sdif
+    write_update(goal, leader)
+    publish(leader, goal, "Q3 FY19")
+    url = reverse("progress_edit", kwargs={"slug": goal.slug})
+    client = client_for(leader)
+
+    opened = client.get(url, {"period": "Q3 FY19"}, follow=True)
+
+    assert opened.redirect_chain == [(f"{url}?period=Q4+FY19", 302)]
+    assert "Here is the draft for Q4 FY19" in " ".join(messages_of(opened))
+    assert opened.context["form"].initial["period"] == Q4_FY19
+
+
+def test_saving_over_a_published_update_is_refused_and_the_text_kept_for_the_next_quarter(
+    sdif,
+):
+    goal, leader = sdif
+    published = write_update(goal, leader)
+    publishing.publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+    published.refresh_from_db()
+
+    response = client_for(leader).post(
+        reverse("progress_edit", kwargs={"slug": goal.slug}),
+        {
+            "period": "Q3 FY19",
+            "loaded": published.updated_at.isoformat(),
+            **UPDATE,
+            "summary": "- Rewritten.",
+        },
+    )
+
+    assert response.status_code == 409
+    assert "does not change; nothing was saved" in response.content.decode()
+    form = parse(response.content).find("form", action=reverse("progress_edit", args=[goal.slug]))
+    assert form.find("input", name="period").attrs["value"] == "Q4 FY19"
+    assert form.find("textarea", name="summary").text == "- Rewritten."
+    published.refresh_from_db()
+    assert published.summary == UPDATE["summary"]
+    assert not ProgressSummary.objects.filter(goal=goal, period=Q4_FY19).exists()
+    with pytest.raises(PublishedSummaryError):
+        save_progress_summary(goal=goal, user=leader, period=Q3_FY19, summary="- Again.")
+
+
+def test_a_quarter_not_understood_or_not_published_shows_the_current_plan_and_says_so(sdif):
+    goal, leader = sdif
+    client = client_for(leader)
+    for quarter, message in [
+        ("Q9 FY19", "a quarter is Q1 to Q4"),
+        ("Q2 FY19", "No update has been published for Q2 FY19"),
+        ("FY19", "No update has been published for FY19"),
+    ]:
+        response = client.get(plan_url(goal), {"quarter": quarter})
+        assert response.status_code == 200
+        assert message in " ".join(messages_of(response)), quarter
+        assert not parse(response.content).find_all(data_published_quarter=True)
+
+
+def test_leaders_see_publish_buttons_for_drafts_and_reviewers_do_not(sdif):
+    goal, leader = sdif
+    write_update(goal, leader)
+    reviewer = MembershipFactory(goal=goal, role=Role.REVIEWER).user
+    action = reverse("publish_quarter", kwargs={"slug": goal.slug})
+
+    for_leader = page(client_for(leader), plan_url(goal))
+    for_reviewer = page(client_for(reviewer), plan_url(goal))
+
+    form = for_leader.find("form", action=action)
+    assert form.find("input", name="period").attrs["value"] == "Q3 FY19"
+    assert not for_reviewer.find_all("form", action=action)
+
+
+# -- the portfolio's risk heat map --------------------------------------------------------
+
+
+def test_the_heat_map_shows_each_published_risk_linking_to_its_quarter(sdif):
+    goal, leader = sdif
+    write_update(goal, leader, period=Q2_FY19, risk=Risk.LOW)
+    publishing.publish_quarter(goal=goal, user=leader, period=Q2_FY19)
+    write_update(goal, leader, risk=Risk.HIGH, improvement_actions="- Escalate.")
+    publishing.publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+
+    heatmap = page(client_for(leader), reverse("portfolio")).find("table", class_="risk-heatmap")
+
+    header = [th.text for th in heatmap.find("thead").find_all("th")]
+    assert header[0] == "Goal" and header[-2:] == ["Q2 FY19", "Q3 FY19"]
+    cells = {td.attrs["data-quarter"]: td for td in heatmap.find("tbody").find_all("td")}
+    assert cells["Q2 FY19"].visible_text == "Low"
+    assert cells["Q3 FY19"].visible_text == "High"
+    assert "risk-high" in cells["Q3 FY19"].attrs["class"]
+    assert cells["Q3 FY19"].find("a").attrs["href"] == f"/goals/{goal.slug}/plan/?quarter=Q3+FY19"
+    assert cells["Q1 FY19"].visible_text == "—"
+
+
+def test_the_heat_map_runs_the_same_queries_for_2_and_8_goals(clock, admin_user):
+    clock.set(2019, 6, 20, 9, 0)
+    client = client_for(admin_user)
+
+    def add_goals(count):
+        for _ in range(count):
+            goal = GoalFactory()
+            MilestoneFactory(goal=goal)
+            ProgressSummaryFactory(goal=goal, period=Q3_FY19, risk=Risk.LOW)
+            publishing.publish_quarter(goal=goal, user=admin_user, period=Q3_FY19)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("portfolio")).status_code == 200
+        return len(queries)
+
+    add_goals(2)
+    small = count()
+    add_goals(6)
+    assert count() == small

@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= sdif-demo-2019
 export DEMO_PASSWORD
 
-.PHONY: run test install messages lint format migrations-check serve check clean bench
+.PHONY: run test install messages lint format migrations-check serve check clean bench loadtest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ bench: install
 	  || psql "$$admin" -c "CREATE DATABASE \"$$name\""
 	DATABASE_URL="$(DATABASE_URL)" SECRET_KEY=bench $(BIN)/python manage.py migrate --no-input
 	DATABASE_URL="$(DATABASE_URL)" SECRET_KEY=bench $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## Load test (loadtest/run.py): gunicorn, 2 workers, on a fresh PostgreSQL database
+## sdif_load (dropped afterwards); DURATION seconds (default 30, at most 60).
+DURATION ?= 30
+loadtest: install
+	DURATION=$(DURATION) $(BIN)/python -m loadtest.run
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

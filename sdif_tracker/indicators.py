@@ -35,14 +35,26 @@ class IndicatorForm(forms.Form):
     direction = forms.ChoiceField(label=gettext_lazy("Direction"), choices=Direction.choices)
 
 
+class ValueField(forms.DecimalField):
+    """A decimal that refuses a signalling NaN ("sNaN") as invalid, like "NaN". Django's
+    field accepts it, and comparing it to the row's initial value then raises
+    ``decimal.InvalidOperation``: a 500 (found by tests/hostile/test_forms_fuzz.py)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value.is_snan():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return value
+
+
 class IndicatorValueForm(forms.Form):
     period = FiscalPeriodFormField(
         label=gettext_lazy("Period"),
         required=False,
         help_text=gettext_lazy("A quarter (Q3 FY19) or a fiscal year (FY19)."),
     )
-    target = forms.DecimalField(label=gettext_lazy("Target"), required=False, **VALUE_DIGITS)
-    actual = forms.DecimalField(label=gettext_lazy("Actual"), required=False, **VALUE_DIGITS)
+    target = ValueField(label=gettext_lazy("Target"), required=False, **VALUE_DIGITS)
+    actual = ValueField(label=gettext_lazy("Actual"), required=False, **VALUE_DIGITS)
 
     def clean_period(self):
         period = self.cleaned_data["period"]

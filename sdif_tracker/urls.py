@@ -142,3 +142,7 @@ urlpatterns += [path("healthz", health.healthz, name="healthz")]
 
 # The language switcher posts to Django's set_language view.
 urlpatterns += [path("i18n/", include("django.conf.urls.i18n"))]
+
+# A database outage answers 503 "temporarily unavailable", not a 500 or 400 (unavailable.py).
+handler400 = "sdif_tracker.unavailable.bad_request"
+handler500 = "sdif_tracker.unavailable.server_error"

@@ -73,12 +73,22 @@ def new_page(request, browser, live_server):
     """Open a page in a fresh browser context (its own cookies) on the live server;
     on a failed test every page opened is saved as a screenshot under test-artifacts/."""
     contexts = []
+    csp_violations = []
 
     def open_page(**context_args):
         context = browser.new_context(base_url=live_server.url, **context_args)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Chromium reports what the Content-Security-Policy blocked on the console.
+        page.on(
+            "console",
+            lambda message: (
+                "Content Security Policy" in message.text
+                and csp_violations.append(f"{page.url}: {message.text}")
+            ),
+        )
+        return page
 
     yield open_page
     report = getattr(request.node, "report_call", None)
@@ -96,6 +106,8 @@ def new_page(request, browser, live_server):
                     print(f"screenshot: {path}")
     for context in contexts:
         context.close()
+    # Every journey doubles as a check that the policy blocks nothing the app needs.
+    assert not csp_violations, "\n".join(csp_violations)
 
 
 def log_in(page, username, password=PASSWORD, *, next_url="/"):

@@ -1,0 +1,1 @@
+"""The load test of issue 7: gunicorn on PostgreSQL driven from loopback (``make loadtest``)."""

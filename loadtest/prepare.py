@@ -1,0 +1,98 @@
+"""Set up a load-test database: ``python -m loadtest.prepare`` (settings from the environment).
+
+Migrates, imports the SDIF plan, generates a few demo goals, collects static files and
+creates ``LOADTEST_LEADERS`` leaders and one reviewer on the SDIF goal (one password,
+hashed once). Prints a JSON description of what the driver needs on its last line.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import django
+
+PASSWORD = "load-test-password-2026"  # noqa: S105 - throwaway database only
+GOAL = "sdif"
+
+
+def main() -> None:
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+
+    from milestones.models import Milestone, StatusUpdate
+    from strategies.history import get_system_user, recorded_change
+    from strategies.models import Goal, Membership, Role
+
+    quiet = io.StringIO()
+    call_command("migrate", interactive=False, verbosity=0)
+    plan = Path(settings.BASE_DIR, "plans/sdif-fy19.yaml")
+    call_command("import_plan", str(plan), if_absent=True, stdout=quiet)
+    goals = int(os.environ.get("LOADTEST_DEMO_GOALS", "3"))
+    if goals:
+        call_command(
+            "generate_demo_data",
+            goals=goals,
+            milestones_per_goal=10,
+            updates_per_milestone=1,
+            seed=2026,
+            stdout=quiet,
+            stderr=quiet,
+        )
+    if os.environ.get("LOADTEST_COLLECTSTATIC", "1") == "1":
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+    goal = Goal.objects.get(slug=GOAL)
+    user_model = get_user_model()
+    hashed = make_password(PASSWORD)
+    leaders = [
+        f"load-leader-{n:02d}" for n in range(int(os.environ.get("LOADTEST_LEADERS", "20")))
+    ]
+    with recorded_change(
+        user=get_system_user(), reason="Load test users", source="command:loadtest"
+    ):
+        for username, role in [
+            *((name, Role.LEADER) for name in leaders),
+            ("load-reviewer", Role.REVIEWER),
+        ]:
+            user, _ = user_model.objects.get_or_create(username=username)
+            user.password = hashed
+            user.save()
+            Membership.objects.get_or_create(user=user, goal=goal, defaults={"role": role})
+
+    # Sessions made here, as a sign-in would: 20 password hashes at each start would cost
+    # seconds of CPU (the driver still signs the reviewer in through the login form).
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    sessions = {}
+    for user in user_model.objects.filter(username__in=[*leaders, "load-reviewer"]):
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        sessions[user.username] = session.session_key
+
+    milestones = list(Milestone.objects.filter(goal=goal).order_by("pk"))
+    description = {
+        "password": PASSWORD,
+        "sessions": sessions,
+        "leaders": leaders,
+        "reviewer": "load-reviewer",
+        "goal": GOAL,
+        "milestones": [{"pk": m.pk, "url": m.get_absolute_url()} for m in milestones],
+        "other_goals": list(Goal.objects.exclude(pk=goal.pk).values_list("slug", flat=True)),
+        "status_update_table": StatusUpdate._meta.db_table,
+        "milestone_history_table": Milestone.history.model._meta.db_table,
+    }
+    print(json.dumps(description))
+
+
+if __name__ == "__main__":
+    main()

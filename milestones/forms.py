@@ -37,6 +37,16 @@ class StatusUpdateForm(forms.Form):
         super().__init__(*args, prefix=prefix or f"m{milestone.pk}", **kwargs)
 
 
+def _optional_text(label) -> forms.CharField:
+    """One part of the data accuracy and reliability statement: optional, a few lines."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class ProgressSummaryForm(forms.Form):
     """A goal's summary of progress for one reporting period (quarter or fiscal year)."""
 
@@ -75,36 +85,11 @@ class ProgressSummaryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Markdown. Required when the risk is high."),
     )
-    verification_validation = forms.CharField(
-        label=_("How the data are verified and validated"),
-        required=False,
-        max_length=SUMMARY_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    data_sources = forms.CharField(
-        label=_("Data sources"),
-        required=False,
-        max_length=SUMMARY_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    data_accuracy = forms.CharField(
-        label=_("Level of accuracy required"),
-        required=False,
-        max_length=SUMMARY_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    data_limitations = forms.CharField(
-        label=_("Limitations of the data"),
-        required=False,
-        max_length=SUMMARY_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    limitations_compensation = forms.CharField(
-        label=_("How the limitations are compensated for"),
-        required=False,
-        max_length=SUMMARY_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    verification_validation = _optional_text(_("How the data are verified and validated"))
+    data_sources = _optional_text(_("Data sources"))
+    data_accuracy = _optional_text(_("Level of accuracy required"))
+    data_limitations = _optional_text(_("Limitations of the data"))
+    limitations_compensation = _optional_text(_("How the limitations are compensated for"))
     # When the summary being edited was last saved ("" for a new one): a save over a
     # newer version is refused instead of overwriting it.
     loaded = forms.CharField(widget=forms.HiddenInput, required=False)

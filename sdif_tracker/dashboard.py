@@ -20,6 +20,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Prefetch,
+    Q,
     Subquery,
     Value,
     When,
@@ -73,12 +74,79 @@ def _status_breakdown(counts: dict[str, int]) -> list[StatusCount]:
 # -- portfolio -------------------------------------------------------------------
 
 
-def portfolio_goals(user) -> list[Goal]:
-    """The goals ``user`` may see with their status roll-up, in one query.
+PORTFOLIO_PAGE_SIZE = 50
+PORTFOLIO_SEARCH_MAX = 200
+
+
+@dataclass
+class PortfolioPage:
+    """One page of the portfolio: its goals with their roll-up, and where it stands."""
+
+    goals: list[Goal]
+    number: int
+    num_pages: int
+    total: int
+    start: int  # 1-based position of the first goal shown (0 when none)
+    end: int
+    search: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+
+def _page_number(raw, num_pages: int, problems: list[str]) -> int:
+    if raw in (None, ""):
+        return 1
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        problems.append(_("“%(page)s” is not a page number; showing page 1.") % {"page": raw})
+        return 1
+    if number < 1 or number > num_pages:
+        last = max(num_pages, 1)
+        problems.append(
+            _("There is no page %(page)s; showing page %(shown)s of %(pages)s.")
+            % {"page": number, "shown": min(max(number, 1), last), "pages": last}
+        )
+        return min(max(number, 1), last)
+    return number
+
+
+def portfolio_page(user, params) -> PortfolioPage:
+    """The goals ``user`` may see, ``PORTFOLIO_PAGE_SIZE`` a page in the goals' order,
+    optionally narrowed by ``?q=`` (title, short name, agency or slug), with their
+    status roll-up: a count and one query for the page, whatever the number of goals.
 
     Each goal gets ``status_rollup`` (non-zero counts by status), ``milestone_count``,
     ``overdue_count`` and ``last_updated`` (latest milestone change, else the goal's).
+    A bad page or an overlong search gets a message in ``problems``, never an error.
     """
+    problems: list[str] = []
+    search = (params.get("q") or "").strip()
+    if len(search) > PORTFOLIO_SEARCH_MAX:
+        problems.append(
+            _("The search text is longer than %(max)s characters, so it was ignored.")
+            % {"max": PORTFOLIO_SEARCH_MAX}
+        )
+        search = ""
+    visible = Goal.objects.visible_to(user)
+    if search:
+        visible = visible.filter(
+            Q(title__icontains=search)
+            | Q(short_name__icontains=search)
+            | Q(agency__name__icontains=search)
+            | Q(slug__icontains=search)
+        )
+    total = visible.count()
+    num_pages = max(-(-total // PORTFOLIO_PAGE_SIZE), 1)
+    number = _page_number(params.get("page"), num_pages, problems)
+    offset = (number - 1) * PORTFOLIO_PAGE_SIZE
     # Overdue needs the effective due of each milestone, so it is counted in a
     # correlated subquery rather than over the join the status counts use.
     overdue = (
@@ -90,20 +158,27 @@ def portfolio_goals(user) -> list[Goal]:
         .values("n")
     )
     goals = list(
-        Goal.objects.visible_to(user)
-        .select_related("agency")
-        .annotate(
+        visible.select_related("agency").annotate(
             **status_counts("milestones__"),
             milestone_count=Count("milestones"),
             overdue_count=Coalesce(Subquery(overdue), 0),
             last_updated=Coalesce(Max("milestones__updated_at"), "updated_at"),
-        )
+        )[offset : offset + PORTFOLIO_PAGE_SIZE]
     )
     for goal in goals:
         goal.status_rollup = _status_breakdown(
             {status.value: getattr(goal, f"count_{status.value}") for status in Status}
         )
-    return goals
+    return PortfolioPage(
+        goals=goals,
+        number=number,
+        num_pages=num_pages,
+        total=total,
+        start=offset + 1 if goals else 0,
+        end=offset + len(goals),
+        search=search,
+        problems=problems,
+    )
 
 
 # -- goal dashboard ------------------------------------------------------------------

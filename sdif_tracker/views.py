@@ -26,9 +26,13 @@ from strategies.periods import FiscalPeriod, current_quarter
 @require_safe
 @login_required
 def portfolio(request):
-    goals = dashboard.portfolio_goals(request.user)
-    heatmap = publishing.risk_heatmap(goals)
-    return render(request, "strategies/goal_list.html", {"goals": goals, "heatmap": heatmap})
+    page = dashboard.portfolio_page(request.user, request.GET)
+    heatmap = publishing.risk_heatmap(page.goals)
+    return render(
+        request,
+        "strategies/goal_list.html",
+        {"page": page, "goals": page.goals, "heatmap": heatmap},
+    )
 
 
 @require_safe

@@ -1,0 +1,143 @@
+"""The portfolio in pages of 50 goals, with a search: what a reader of a large
+portfolio sees, and what a bad page number or search gets."""
+
+import pytest
+from django.urls import reverse
+
+from sdif_tracker.dashboard import PORTFOLIO_PAGE_SIZE
+from strategies.models import Role, Sensitivity
+from tests.factories import AgencyFactory, GoalFactory, MembershipFactory, UserFactory
+from tests.html_dom import parse
+
+pytestmark = pytest.mark.django_db
+
+
+def portfolio(client, **params):
+    response = client.get(reverse("portfolio"), params)
+    assert response.status_code == 200, response.status_code
+    return parse(response.content)
+
+
+def goal_titles(page):
+    return [row.find("a").text for row in page.find("tbody").find_all("tr", data_goal=True)]
+
+
+def make_goals(count, **fields):
+    return [GoalFactory(title=f"Goal {index:03d}", **fields) for index in range(1, count + 1)]
+
+
+@pytest.fixture
+def staff_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_a_large_portfolio_comes_in_pages_of_50_with_previous_and_next(staff_client):
+    make_goals(120)
+
+    first = portfolio(staff_client)
+    assert PORTFOLIO_PAGE_SIZE == 50
+    assert goal_titles(first) == [f"Goal {i:03d}" for i in range(1, 51)]
+    assert first.find("p", data_portfolio_count=True).text == "Goals 1–50 of 120."
+    pages = first.find("nav", data_portfolio_pages=True)
+    assert "Page 1 of 3" in pages.text
+    assert pages.find("a", rel="next").attrs["href"] == "?page=2"
+    assert not pages.find_all("a", rel="prev")
+
+    last = portfolio(staff_client, page=3)
+    assert goal_titles(last) == [f"Goal {i:03d}" for i in range(101, 121)]
+    assert last.find("p", data_portfolio_count=True).text == "Goals 101–120 of 120."
+    assert last.find("a", rel="prev").attrs["href"] == "?page=2"
+    assert not last.find_all("a", rel="next")
+
+
+def test_a_small_portfolio_has_no_page_links(staff_client):
+    make_goals(3)
+
+    page = portfolio(staff_client)
+
+    assert len(goal_titles(page)) == 3
+    assert not page.find_all("nav", data_portfolio_pages=True)
+    assert page.find("p", data_portfolio_count=True).text == "Goals 1–3 of 3."
+
+
+@pytest.mark.parametrize(
+    ("asked", "message", "shown"),
+    [
+        ("abc", "“abc” is not a page number; showing page 1.", "Goals 1–50 of 60."),
+        ("0", "There is no page 0; showing page 1 of 2.", "Goals 1–50 of 60."),
+        ("99", "There is no page 99; showing page 2 of 2.", "Goals 51–60 of 60."),
+        ("-3", "There is no page -3; showing page 1 of 2.", "Goals 1–50 of 60."),
+    ],
+)
+def test_a_bad_page_number_says_so_and_shows_the_nearest_page(staff_client, asked, message, shown):
+    make_goals(60)
+
+    page = portfolio(staff_client, page=asked)
+
+    assert page.find("div", data_portfolio_problems=True).text == message
+    assert page.find("p", data_portfolio_count=True).text == shown
+
+
+def test_the_search_finds_goals_by_title_short_name_or_agency_and_pages_within_them(
+    staff_client,
+):
+    make_goals(55, agency=AgencyFactory(name="Department of Energy"))
+    GoalFactory(title="Counter illicit finance", short_name="SDIF")
+    GoalFactory(title="Modernize payments", short_name="PAY")
+
+    by_title = portfolio(staff_client, q="illicit")
+    assert goal_titles(by_title) == ["Counter illicit finance"]
+    assert by_title.find("p", data_portfolio_count=True).text == (
+        "Goal 1–1 of 1. Matching “illicit”."
+    )
+    assert by_title.find("input", id="portfolio-q").attrs["value"] == "illicit"
+    assert goal_titles(portfolio(staff_client, q="pay")) == ["Modernize payments"]
+
+    by_agency = portfolio(staff_client, q="energy", page=2)
+    assert goal_titles(by_agency) == [f"Goal {i:03d}" for i in range(51, 56)]
+    assert by_agency.find("a", rel="prev").attrs["href"] == "?q=energy&page=1"
+
+
+def test_a_search_that_finds_nothing_says_so(staff_client):
+    make_goals(2)
+
+    page = portfolio(staff_client, q="<script>nothing</script>")
+
+    assert not page.find_all("tbody")
+    assert "No goal you may see matches “<script>nothing</script>”." in page.text
+    assert (
+        b"<script>nothing"
+        not in staff_client.get(reverse("portfolio"), {"q": "<script>nothing</script>"}).content
+    )
+
+
+def test_an_overlong_search_is_ignored_with_a_message(staff_client):
+    make_goals(2)
+
+    page = portfolio(staff_client, q="x" * 201)
+
+    assert page.find("div", data_portfolio_problems=True).text == (
+        "The search text is longer than 200 characters, so it was ignored."
+    )
+    assert len(goal_titles(page)) == 2
+
+
+def test_pages_and_counts_leave_out_goals_the_reader_may_not_see(client):
+    reader = UserFactory()
+    client.force_login(reader)
+    visible = make_goals(52, sensitivity=Sensitivity.INTERNAL)
+    hidden = GoalFactory(title="Goal 000 restricted", sensitivity=Sensitivity.RESTRICTED)
+    member_of = GoalFactory(title="Goal 999 restricted", sensitivity=Sensitivity.RESTRICTED)
+    MembershipFactory(goal=member_of, user=reader, role=Role.REVIEWER)
+
+    first = portfolio(client)
+    last = portfolio(client, page=2)
+
+    assert first.find("p", data_portfolio_count=True).text == "Goals 1–50 of 53."
+    shown = goal_titles(first) + goal_titles(last)
+    assert shown == [goal.title for goal in visible] + [member_of.title]
+    assert hidden.title not in shown
+    assert portfolio(client, q="restricted").find("p", data_portfolio_count=True).text == (
+        "Goal 1–1 of 1. Matching “restricted”."
+    )

@@ -148,6 +148,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"sdif-test-{os.getpid()}.sqlite3")
     }
 
+# Caching. The app keeps no state in a cache: sessions, login lockouts and the plan are
+# in the database, flash messages in a cookie or the session (README, "More than one
+# machine"). By default each process has Django's local-memory cache. CACHE_URL (or
+# REDIS_URL), a redis:// or rediss:// URL, makes the cache one Redis that every instance
+# shares, for whatever caches (Django, libraries); /healthz then reports whether it
+# answers. Short socket timeouts: a stalled Redis must not stall page loads.
+CACHE_URL = (env_str("CACHE_URL") or env_str("REDIS_URL") or "").strip()
+if CACHE_URL:
+    _scheme = CACHE_URL.split("://", 1)[0] if "://" in CACHE_URL else ""
+    if _scheme not in {"redis", "rediss", "unix"}:
+        # The URL itself is not echoed: it may carry a password.
+        raise ImproperlyConfigured(
+            "CACHE_URL (or REDIS_URL) must be a redis://, rediss:// or unix:// URL; "
+            + (f"got a {_scheme}:// URL." if _scheme else "got no scheme.")
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "sdif",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": "sdif",
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

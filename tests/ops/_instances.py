@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -155,3 +156,30 @@ class Browser:
             response = error
         response.text = response.read().decode()
         return response
+
+
+@contextmanager
+def private_redis():
+    """A redis-server of the test's own (no persistence) on a free loopback port: yields
+    ``{"url", "process"}``, and kills it on the way out."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - the system's redis-server, fixed arguments
+        [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port)]
+        + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert process.poll() is None, "redis-server exited at start"
+                assert time.monotonic() < deadline, "redis-server did not start in 10 s"
+                time.sleep(0.05)
+        yield {"url": f"redis://127.0.0.1:{port}/0", "process": process}
+    finally:
+        process.kill()
+        process.wait(timeout=10)

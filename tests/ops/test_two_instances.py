@@ -6,16 +6,19 @@ Needs the PostgreSQL server at 127.0.0.1:5432 (trust auth, as on this machine ki
 CI). Without it the tests are skipped, except under CI=true, where they fail.
 """
 
+import contextlib
+import json
 import os
 import secrets
 import textwrap
 
 import psycopg2
 import pytest
+import redis
 from psycopg2 import sql
 
 from tests.html_dom import parse
-from tests.ops._instances import Browser, gunicorn, manage, production_env
+from tests.ops._instances import Browser, gunicorn, manage, private_redis, production_env
 
 pytestmark = pytest.mark.ops
 
@@ -55,10 +58,16 @@ def database():
 
 @pytest.fixture(scope="module")
 def cluster(database, tmp_path_factory):
-    """The SDIF plan, a goal leader, and instances A and B serving them."""
+    """The SDIF plan, a goal leader, and instances A and B serving them, sharing one
+    PostgreSQL database and one Redis cache (CACHE_URL)."""
     tmp = tmp_path_factory.mktemp("two-instances")
+    stack = contextlib.ExitStack()
+    redis_server = stack.enter_context(private_redis())
     env = production_env(
-        database_url=database, static_root=tmp / "static", SECURE_SSL_REDIRECT="0"
+        database_url=database,
+        static_root=tmp / "static",
+        SECURE_SSL_REDIRECT="0",
+        CACHE_URL=redis_server["url"],
     )
     manage(env, "migrate", "--no-input")
     manage(env, "collectstatic", "--no-input")
@@ -82,6 +91,7 @@ def cluster(database, tmp_path_factory):
         """),
     ).strip()
     with (
+        stack,
         gunicorn(env, tmp / "a.log") as instance_a,
         gunicorn(env, tmp / "b.log") as instance_b,
     ):
@@ -89,6 +99,7 @@ def cluster(database, tmp_path_factory):
             "a": instance_a,
             "b": instance_b,
             "milestone": f"/goals/sdif/milestones/{milestone_pk}/",
+            "redis": redis_server["url"],
         }
 
 
@@ -146,3 +157,15 @@ def test_one_browser_across_two_instances(cluster):
     stale = browser.request(f"{a}{action}", stale_data)
     assert stale.status == 409
     assert "Overwrites the save on B" not in browser.request(f"{b}{milestone}").text
+
+
+def test_both_instances_use_the_one_shared_cache(cluster):
+    browser = Browser()
+    for instance in (cluster["a"], cluster["b"]):
+        health = browser.request(f"{instance}/healthz")
+        assert health.status == 200
+        assert json.loads(health.text) == {"status": "ok", "database": "ok", "cache": "ok"}
+    # Each probe wrote to and read from that Redis (and cleaned up after itself).
+    server = redis.Redis.from_url(cluster["redis"])
+    assert server.info("stats")["keyspace_hits"] >= 2
+    assert server.keys("sdif:*") == []

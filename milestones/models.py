@@ -131,6 +131,10 @@ class Milestone(models.Model):
 
     objects = MilestoneQuerySet.as_manager()
 
+    # Set True on milestones of an earlier plan that have been deleted since (the as-of
+    # dashboard). A default here spares the row template a failed lookup per row.
+    is_gone = False
+
     class Meta:
         verbose_name = _("key milestone")
         verbose_name_plural = _("key milestones")

@@ -53,7 +53,9 @@ format: install
 migrations-check: install
 	SECRET_KEY=check $(BIN)/python manage.py makemigrations --check --dry-run
 
-## Benchmark ratios on PostgreSQL (bench/run.py); BENCH_ARGS="--portfolio-goals 1000" for the full target.
+## Benchmark ratios on PostgreSQL (bench/run.py) at the issue's sizes; BENCH_ARGS="--portfolio-goals 200" is quicker.
+## R3 keeps two databases of its own on the same server (sdif_bench_r3_10k, sdif_bench_r3_1m):
+## filled once (~4 minutes), reused afterwards; BENCH_ARGS="--skip-r3" leaves them out.
 bench: DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sdif_bench
 bench: install
 	@db="$(DATABASE_URL)"; name="$${db##*/}"; admin="$${db%/*}/postgres"; \

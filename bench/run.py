@@ -1,14 +1,18 @@
 """The benchmark table of issue 7: ratios measured side by side in one process.
 
     make bench                       # PostgreSQL, DATABASE_URL=postgres://.../sdif_bench
-    .venv/bin/python bench/run.py --rounds 15 --portfolio-goals 1000
+    .venv/bin/python bench/run.py --rounds 15 --portfolio-goals 200   # quicker
+    .venv/bin/python bench/run.py --skip-r3          # without the history databases
+    .venv/bin/python bench/run.py --history-rows 200000 --explain
 
 This machine is noisy, so absolute times mean little: each ratio compares two
 operations run in the same round, in rotating order, and the table reports medians
 (and p95) over the rounds. The data are made by ``manage.py generate_demo_data``, so
 they carry history written through the normal path. Page query counts are taken once
 on a small goal and once on a large one and must be equal. Everything runs in one
-transaction that is rolled back at the end, so runs do not pile data up.
+transaction that is rolled back at the end, so runs do not pile data up — except R3,
+which needs a million history rows and keeps them in databases of its own
+(``bench/r3.py``: made once, reused by later runs).
 
 ``measure()`` does the work and returns the table's lines; ``main()`` sets Django up,
 runs it and prints. The test suite runs ``measure()`` at a tiny size.
@@ -26,6 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# R3's sizes (bench/r3.py; repeated here so --help needs no Django).
+SMALL_ROWS = 10_000
+LARGE_ROWS = 1_000_000
 TRIVIAL_URL = "/accounts/password_change/done/"
 BENCH_USERNAME = "bench-admin"
 
@@ -39,7 +46,7 @@ class Sizes:
     dashboard_milestones: int = 50
     small_milestones: int = 10
     updates_per_milestone: int = 3
-    portfolio_goals: int = 200
+    portfolio_goals: int = 1000
     portfolio_milestones: int = 2
     seed: int = 2026
 
@@ -175,8 +182,9 @@ def _time_rounds(operations: dict, rounds: int) -> dict[str, list[float]]:
     return timings
 
 
-def measure(sizes: Sizes) -> list[str]:
-    """Make the data, run the rounds, return the table as lines of text."""
+def measure(sizes: Sizes, r3=None) -> list[str]:
+    """Make the data, run the rounds, return the table as lines of text; ``r3`` (a
+    ``bench.r3.R3Result``, measured beforehand on its own databases) fills the R3 rows."""
     from django.db import connection
 
     from strategies.history import recorded_change
@@ -194,6 +202,9 @@ def measure(sizes: Sizes) -> list[str]:
     large_urls = _page_urls(goal)
     large_counts = _query_counts(client, large_urls)
 
+    from sdif_tracker.dashboard import PORTFOLIO_PAGE_SIZE
+
+    last_page = -(-total_goals // PORTFOLIO_PAGE_SIZE)
     update_target, save_target = goal.milestones.order_by("-position")[:2]
     operations = {
         "dashboard": _get(client, goal.get_absolute_url()),
@@ -202,6 +213,8 @@ def measure(sizes: Sizes) -> list[str]:
             client, f"/admin/milestones/milestone/?goal__id__exact={goal.pk}"
         ),
         "portfolio": _get(client, large_urls["portfolio"]),
+        # The last page: the page query's OFFSET is at its largest.
+        "portfolio, last page": _get(client, f"{large_urls['portfolio']}?page={last_page}"),
         "status update (service)": _status_updates(update_target, user),
         "plain save()": _plain_saves(save_target),
     }
@@ -230,7 +243,7 @@ def measure(sizes: Sizes) -> list[str]:
         ratio_line(
             "R2 dashboard ÷ admin changelist", "dashboard", "admin changelist", TARGETS["R2"]
         ),
-        "R3: not measured in this run (needs 1,000,000 history rows)",
+        *(r3.ratio_lines if r3 else ["R3: not measured in this run (--skip-r3)"]),
         ratio_line(
             "R4 status update ÷ plain save()",
             "status update (service)",
@@ -238,10 +251,14 @@ def measure(sizes: Sizes) -> list[str]:
             TARGETS["R4"],
         ),
         "",
-        f"portfolio ({total_goals} goals): median {medians['portfolio']:.1f} ms, "
-        f"p95 {p95s['portfolio']:.1f} ms (target p95 ≤ {TARGETS['portfolio_p95_ms']:.0f} ms: "
-        f"{'pass' if p95s['portfolio'] <= TARGETS['portfolio_p95_ms'] else 'MISS'}), "
-        f"{large_counts['portfolio']} queries",
+        *(
+            f"{name} ({total_goals} goals, {PORTFOLIO_PAGE_SIZE} a page): median "
+            f"{medians[name]:.1f} ms, p95 {p95s[name]:.1f} ms (target p95 ≤ "
+            f"{TARGETS['portfolio_p95_ms']:.0f} ms: "
+            f"{'pass' if p95s[name] <= TARGETS['portfolio_p95_ms'] else 'MISS'}), "
+            f"{large_counts['portfolio']} queries"
+            for name in ("portfolio", "portfolio, last page")
+        ),
         "",
         f"{'SQL queries per page':<28} {'small':>6} {'large':>6}  equal",
     ]
@@ -256,6 +273,8 @@ def measure(sizes: Sizes) -> list[str]:
         f"{'operation':<28} {'median':>8} {'p95':>8}",
     ]
     lines += [f"{name:<28} {medians[name]:8.1f} {p95s[name]:8.1f}" for name in operations]
+    if r3:
+        lines += ["", *r3.detail_lines, *r3.explain_lines]
     return lines
 
 
@@ -264,9 +283,21 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=Sizes.rounds)
     parser.add_argument("--portfolio-goals", type=int, default=Sizes.portfolio_goals)
     parser.add_argument("--seed", type=int, default=Sizes.seed)
+    parser.add_argument(
+        "--history-rows",
+        type=int,
+        default=LARGE_ROWS,
+        help=f"R3's large size (its small one is {SMALL_ROWS:,} history rows)",
+    )
+    parser.add_argument("--skip-r3", action="store_true", help="no R3 (and no databases)")
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN ANALYZE the R3 audit queries"
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.portfolio_goals < 3:
         parser.error("--rounds must be at least 1 and --portfolio-goals at least 3")
+    if args.history_rows <= SMALL_ROWS:
+        parser.error(f"--history-rows must be above {SMALL_ROWS:,}")
 
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sdif_tracker.settings")
@@ -275,8 +306,13 @@ def main(argv=None) -> int:
 
     django.setup()
     from django.conf import settings
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.test.utils import override_settings
+
+    from bench.r3 import R3Sizes, run_r3
+
+    if not args.skip_r3 and connection.vendor != "postgresql":
+        parser.error("R3 needs PostgreSQL (DATABASE_URL=postgres://...); or pass --skip-r3")
 
     # The test client talks to "testserver" over plain HTTP; templates need no manifest.
     with override_settings(
@@ -288,10 +324,16 @@ def main(argv=None) -> int:
         },
     ):
         sizes = Sizes(rounds=args.rounds, portfolio_goals=args.portfolio_goals, seed=args.seed)
+        r3 = None
+        if not args.skip_r3:
+            r3 = run_r3(
+                R3Sizes(large_rows=args.history_rows, rounds=args.rounds, seed=args.seed),
+                explain_audit=args.explain,
+            )
         # One transaction, rolled back: every run starts from the same (migrated) database
         # and leaves it as it found it.
         with transaction.atomic():
-            lines = measure(sizes)
+            lines = measure(sizes, r3)
             transaction.set_rollback(True)
         print("\n".join(lines))
     return 0

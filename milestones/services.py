@@ -87,6 +87,22 @@ def validate_status_update(
         raise ValidationError(errors)
 
 
+def status_update_reason(*, period: FiscalPeriod, old: str, new: str) -> str:
+    """The history reason of a status update (also written by the bulk history path,
+    ``milestones/bulk_history.py``)."""
+    old_label, new_label = Status(old).label, Status(new).label
+    if old != new:
+        return _("Status update for %(period)s: %(old)s → %(new)s") % {
+            "period": period,
+            "old": old_label,
+            "new": new_label,
+        }
+    return _("Status update for %(period)s: %(status)s confirmed") % {
+        "period": period,
+        "status": new_label,
+    }
+
+
 @transaction.atomic
 def record_status_update(
     *,
@@ -119,19 +135,12 @@ def record_status_update(
         milestone=locked, status=status, comment=comment, period=period, revised_due=revised_due
     )
     previous_status = locked.status
-    previous_label = locked.get_status_display()
     locked.status = status
     if revised_due is not None:
         locked.revised_due = revised_due
     if comment:
         locked.comment = comment
-    reason = (
-        _("Status update for %(period)s: %(old)s → %(new)s")
-        % {"period": period, "old": previous_label, "new": locked.get_status_display()}
-        if previous_status != status
-        else _("Status update for %(period)s: %(status)s confirmed")
-        % {"period": period, "status": locked.get_status_display()}
-    )
+    reason = status_update_reason(period=period, old=previous_status, new=status)
     update = StatusUpdate(
         milestone=locked,
         author=user,

@@ -5,12 +5,33 @@ Timing is the script's business (``make bench``); nothing here asserts a duratio
 
 import pytest
 
+from bench.r3 import Database, R3Sizes, fill, measure_r3
 from bench.run import Sizes, measure
 
 pytestmark = pytest.mark.django_db
 
 
+def r3_on_the_test_database():
+    """R3 with both "sizes" on the test database: 60 history rows, then topped up to 120
+    through the bulk path, and both measured (the same data, so the same queries)."""
+    sizes = R3Sizes(small_rows=60, large_rows=120, goals=1, rows_per_milestone=20, rounds=1)
+    small, large = Database("small", "default"), Database("large", "default")
+    fill(small, sizes.small_rows, sizes, migrate=False)
+    fill(large, sizes.large_rows, sizes, migrate=False)
+    return small, large, measure_r3(sizes, small, large, explain_audit=False)
+
+
+def test_r3_fills_each_size_to_its_row_count_through_the_two_paths():
+    small, large, _result = r3_on_the_test_database()
+
+    # The demo plan, then the bulk rows, then (for the second) only what was missing.
+    assert small.rows in (60, 61) and small.generated_rows == small.rows
+    assert large.rows in (120, 121) and large.generated_rows == large.rows - small.rows
+    assert small.milestones == large.milestones == 3
+
+
 def test_the_benchmark_prints_every_row():
+    *_sizes, r3 = r3_on_the_test_database()
     sizes = Sizes(
         rounds=1,
         dashboard_milestones=4,
@@ -20,14 +41,21 @@ def test_the_benchmark_prints_every_row():
         portfolio_milestones=1,
     )
 
-    table = "\n".join(measure(sizes))
+    table = "\n".join(measure(sizes, r3))
 
     for row in (
         "R1 dashboard ÷ trivial view",
         "R2 dashboard ÷ admin changelist",
-        "R3: not measured in this run",
+        "R3 timeline (milestone) large ÷ small",
+        "R3 audit log (admin) large ÷ small",
+        "R3 audit log (goal filter) large ÷ small",
+        "R3 audit log (reviewer) large ÷ small",
+        "R3 data (sdif_bench_r3_*): small: ",
+        "R3 SQL queries per page",
+        "audit log (reviewer) @large",
         "R4 status update ÷ plain save()",
-        "portfolio (3 goals): median",
+        "goals, 50 a page): median",  # the portfolio rows (R3 made a goal too)
+        "portfolio, last page (",
         "dashboard (by strategy)",
         "dashboard (by quarter)",
         "milestone ",
@@ -38,3 +66,16 @@ def test_the_benchmark_prints_every_row():
     ):
         assert row in table
     assert "✗" not in table, table  # the same queries at both sizes
+
+
+def test_without_r3_the_table_says_so():
+    sizes = Sizes(
+        rounds=1,
+        dashboard_milestones=2,
+        small_milestones=1,
+        updates_per_milestone=1,
+        portfolio_goals=3,
+        portfolio_milestones=1,
+    )
+
+    assert "R3: not measured in this run (--skip-r3)" in measure(sizes)

@@ -42,13 +42,17 @@ def test_a_large_portfolio_comes_in_pages_of_50_with_previous_and_next(staff_cli
     pages = first.find("nav", data_portfolio_pages=True)
     assert "Page 1 of 3" in pages.text
     assert pages.find("a", rel="next").attrs["href"] == "?page=2"
+    assert pages.find("a", data_page_link="last").attrs["href"] == "?page=3"
     assert not pages.find_all("a", rel="prev")
+    assert not pages.find_all("a", data_page_link="first")
 
     last = portfolio(staff_client, page=3)
     assert goal_titles(last) == [f"Goal {i:03d}" for i in range(101, 121)]
     assert last.find("p", data_portfolio_count=True).text == "Goals 101–120 of 120."
     assert last.find("a", rel="prev").attrs["href"] == "?page=2"
+    assert last.find("a", data_page_link="first").attrs["href"] == "?page=1"
     assert not last.find_all("a", rel="next")
+    assert not last.find_all("a", data_page_link="last")
 
 
 def test_a_small_portfolio_has_no_page_links(staff_client):

@@ -630,3 +630,68 @@ def test_every_status_has_a_colour_with_aa_text_contrast():
         bg = re.search(r"--badge-bg:\s*(#[0-9a-fA-F]{6})", rule[1])[1]
         light, dark = sorted([_luminance(fg), _luminance(bg)], reverse=True)
         assert (light + 0.05) / (dark + 0.05) >= 4.5, name
+
+
+# -- a milestone with a long record ---------------------------------------------------------
+
+
+def test_a_long_record_shows_its_latest_updates_and_versions_with_the_count(
+    staff_client, goal, leader
+):
+    from milestones.services import record_status_update
+
+    milestone = MilestoneFactory(goal=goal, status=Status.NOT_STARTED, due=FUTURE)
+    statuses = [Status.ON_TRACK, Status.AT_RISK]
+    for number in range(1, 16):
+        milestone = record_status_update(
+            milestone=milestone,
+            user=leader,
+            status=statuses[number % 2],
+            comment=f"Report number {number}.",
+            period=FiscalPeriod(2019, 1 + number % 4),
+            expected_version=milestone.version,
+        ).milestone
+
+    page = get_page(staff_client, milestone.get_absolute_url())
+
+    updates = page.find("table", class_="status-updates")
+    assert updates.find("caption").text == ("The latest 12 of 15 status updates, oldest first")
+    comments = [row.find_all("td")[4].text for row in updates.find("tbody").find_all("tr")]
+    assert comments == [f"Report number {n}." for n in range(4, 16)]
+    earlier = page.find("p", data_earlier_updates=True)
+    assert earlier.text == "3 earlier status updates are in the full history."
+    assert (
+        earlier.find("a").attrs["href"]
+        == page.find("a", data_history_link="milestone").attrs["href"]
+    )
+
+    # 16 versions: created, then one per update; the newest 10 shown, each with its diff.
+    assert page.find("p", data_history_shown=True).text == "The latest 10 of 16 versions."
+    entries = page.find("ol", class_="history-timeline").find_all("li", class_="history-entry")
+    assert len(entries) == 10
+    oldest_shown = entries[-1]
+    assert "Report number 6." in oldest_shown.text  # diffed against version 6
+    assert "Report number 5." in oldest_shown.text
+
+
+def test_a_short_record_shows_everything_without_a_count(staff_client, goal, leader):
+    from milestones.services import record_status_update
+
+    milestone = MilestoneFactory(goal=goal, status=Status.NOT_STARTED, due=FUTURE)
+    record_status_update(
+        milestone=milestone,
+        user=leader,
+        status=Status.ON_TRACK,
+        comment="Started.",
+        period=FiscalPeriod(2019, 2),
+        expected_version=milestone.version,
+    )
+
+    page = get_page(staff_client, milestone.get_absolute_url())
+
+    assert page.find("table", class_="status-updates").find("caption").text == (
+        "Status updates, oldest first"
+    )
+    assert not page.find_all("p", data_earlier_updates=True)
+    assert not page.find_all("p", data_history_shown=True)
+    assert len(page.find_all("li", class_="history-entry")) == 2

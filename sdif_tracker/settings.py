@@ -199,17 +199,6 @@ LOGIN_REDIRECT_URL = "portfolio"
 LOGOUT_REDIRECT_URL = "login"
 
 
-def client_ip_address(request):
-    """The address of the peer that opened the connection, never a header it sent.
-
-    X-Forwarded-For and friends are written by the client, so an attacker rotating them
-    would get a fresh failure count per request. Behind a reverse proxy REMOTE_ADDR is
-    the proxy's address, which makes the IP lockout shared; the username lockout still
-    holds per account.
-    """
-    return request.META.get("REMOTE_ADDR")
-
-
 def login_username(request, credentials=None):
     """The username axes records for an attempt, cut to a real username's length.
 
@@ -227,7 +216,10 @@ def login_username(request, credentials=None):
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, low=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, low=1))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_CLIENT_IP_CALLABLE = client_ip_address
+# The client's address (sdif_tracker/client_address.py): the connection's own, or, behind
+# TRUSTED_PROXIES proxies, the address the outermost of them saw.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, low=0, high=10)
+AXES_CLIENT_IP_CALLABLE = "sdif_tracker.client_address.client_address"
 AXES_USERNAME_CALLABLE = login_username
 AXES_RESET_ON_SUCCESS = True
 # An attempt while locked out restarts the cool-off, so the lockout page's "wait N

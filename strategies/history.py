@@ -26,6 +26,8 @@ from django.db.models.fields.related_descriptors import ForwardManyToOneDescript
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
+from sdif_tracker.client_address import client_address
+
 
 @dataclass(frozen=True)
 class ChangeContext:
@@ -260,7 +262,7 @@ class HistoryContextMiddleware:
             ChangeContext(
                 user=user,
                 source=source,
-                ip=request.META.get("REMOTE_ADDR") or None,
+                ip=client_address(request),
                 request_id=request_id,
             )
         )

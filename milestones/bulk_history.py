@@ -25,11 +25,11 @@ from __future__ import annotations
 import datetime
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from milestones.models import Milestone, Status, StatusUpdate
@@ -79,15 +79,18 @@ def _changed(before: dict, after: dict) -> str:
 class _Plan:
     """The updates to write, in order, each milestone's state carried from one to the next."""
 
-    def __init__(self, milestones: Sequence[Milestone], *, audit: _Audit, rng: random.Random):
-        self.milestones = list(milestones)
+    def __init__(self, milestones: QuerySet, *, audit: _Audit, rng: random.Random):
+        # Locked, so the live rows written at the end are the ones planned from.
+        self.milestones = list(
+            milestones.select_for_update(of=("self",)).select_related("goal").order_by("pk")
+        )
         self.audit = audit
         self.rng = rng
         self.history_model = Milestone.history.model
         self.tracked = list(self.history_model.tracked_fields)
-        ids = [m.pk for m in self.milestones]
+        # A subquery, not a list of ids: SQLite caps the parameters of one query.
         counts = dict(
-            StatusUpdate.objects.filter(milestone_id__in=ids)
+            StatusUpdate.objects.filter(milestone__in=milestones.values("pk"))
             .values_list("milestone_id")
             .annotate(n=Count("pk"))
         )
@@ -208,7 +211,7 @@ def _store_live_milestones(milestones: list[Milestone]) -> None:
 @transaction.atomic
 def write_status_history(
     *,
-    milestones: Sequence[Milestone],
+    milestones: QuerySet,
     rows: int,
     user,
     source: str,
@@ -225,17 +228,12 @@ def write_status_history(
     """
     if rows < 2 or rows % 2:
         raise ValueError("rows must be a positive even number (an update writes two rows).")
-    if not milestones:
+    if not milestones.exists():
         raise ValueError("no milestones to add status updates to.")
     audit = _Audit(user_id=user.pk, username=user.get_username(), source=source)
     count = rows // 2
-    # Locked, so the live rows written at the end are the ones planned from.
-    live = list(
-        Milestone.objects.select_for_update(of=("self",))
-        .select_related("goal")
-        .filter(pk__in=[m.pk for m in milestones])
-        .order_by("pk")
-    )
+    plan = _Plan(milestones, audit=audit, rng=rng)
+    live = plan.milestones
     start = max(
         filter(
             None,
@@ -254,7 +252,6 @@ def write_status_history(
         now = timezone.now()
     step = max((now - start) // (count + 1), SLOT)
 
-    plan = _Plan(live, audit=audit, rng=rng)
     written = 0
     for batch in _batches(plan.updates(count, start, step), batch_size):
         _store_batch(batch, audit)

@@ -247,3 +247,20 @@ def test_bad_sizes_write_nothing_even_with_history_rows():
     with pytest.raises(CommandError, match="Give all of"):
         generate(goals=1, history_rows=4)
     assert not Goal.objects.exists()
+
+
+def test_a_real_goal_with_a_demo_slug_is_never_touched(demo):
+    real = MilestoneFactory(goal__slug="demo-1000", goal__title="Demo day readiness")
+    taken = MilestoneFactory(goal__slug="demo-3", goal__title="Another real plan")
+    real_versions = [m.history.count() for m in (real, taken)]
+
+    generate(history_rows=40)
+    generate(goals=1, milestones_per_goal=1, updates_per_milestone=1)
+
+    for milestone, versions in zip((real, taken), real_versions, strict=True):
+        assert milestone.history.count() == versions
+        assert not milestone.status_updates.exists()
+    # The new demo goal skipped the real plan's slug.
+    assert Goal.objects.filter(agency__name="Department of Demonstration").count() == 3
+    assert Goal.objects.get(slug="demo-3").title == "Another real plan"
+    assert Goal.objects.filter(slug="demo-4", agency__name="Department of Demonstration").exists()

@@ -13,13 +13,14 @@ StatusUpdate). With ``--seed`` the same plans come out every time.
 
 ``--history-rows H`` (the bulk path, for a million rows: ``milestones/bulk_history.py``)
 then adds exactly H more history rows, H/2 status updates spread round-robin over every
-demo milestone (goals with a ``demo-`` slug; never a real plan's): the same statuses,
-comments, reporting periods, revised dues and reasons as above, each update a "~" row
-of the milestone and a StatusUpdate with its "+" row, every audit column filled as the
-service fills it, dated in order between the newest history row and now. They are
-inserted a few thousand per query in one transaction, and each live milestone is then
-set to its newest history row. ``--history-rows`` alone adds to the existing demo
-milestones. About 6,000 rows a second on the benchmark machine, ~300 through the service.
+demo milestone (goals of the demo agency with a ``demo-`` slug; never a real plan's):
+the same statuses, comments, reporting periods, revised dues and reasons as above, each
+update a "~" row of the milestone and a StatusUpdate with its "+" row, every audit
+column filled as the service fills it, dated in order between the newest history row and
+now. They are inserted a few thousand per query in one transaction, and each live
+milestone is then set to its newest history row. ``--history-rows`` alone adds to the
+existing demo milestones. About 6,000 rows a second on the benchmark machine, ~300
+through the service.
 """
 
 from __future__ import annotations
@@ -62,9 +63,15 @@ THEMES = [
 ]
 
 
+def demo_goals():
+    """The goals this command made: a ``demo-`` slug *and* the demo agency, so a real
+    plan that happens to have such a slug is never touched."""
+    return Goal.objects.filter(slug__startswith="demo-", agency__name=AGENCY)
+
+
 def demo_milestones():
     """The milestones of the demo goals: the only ones the bulk path adds updates to."""
-    return Milestone.objects.filter(goal__slug__startswith="demo-").order_by("pk")
+    return Milestone.objects.filter(goal__in=demo_goals()).order_by("pk")
 
 
 class Command(BaseCommand):
@@ -129,7 +136,13 @@ class Command(BaseCommand):
                 agency = Agency(name=AGENCY, abbreviation="DEMO")
                 agency.full_clean()
                 agency.save()
-            first_number = Goal.objects.filter(slug__startswith="demo-").count() + 1
+            # After the highest demo number there is, whoever's goal holds it.
+            taken = set(
+                Goal.objects.filter(slug__startswith="demo-").values_list("slug", flat=True)
+            )
+            first_number = 1
+            while any(f"demo-{first_number + i}" in taken for i in range(goals)):
+                first_number += 1
             for index in range(goals):
                 with transaction.atomic():
                     self.make_goal(
@@ -148,7 +161,7 @@ class Command(BaseCommand):
 
     def add_history(self, rng, rows):
         """The bulk path: ``rows`` history rows of status updates on every demo milestone."""
-        milestones = list(demo_milestones().only("pk"))
+        milestones = demo_milestones()
         progress = Progress(rows, self.stderr, unit="history rows")
         written = write_status_history(
             milestones=milestones,
@@ -160,7 +173,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Added {written} history rows ({written // 2} status updates) "
-            f"to {len(milestones)} demo milestones."
+            f"to {milestones.count()} demo milestones."
         )
 
     def make_goal(self, rng, *, agency, number, milestones, updates, user, progress):

@@ -93,6 +93,11 @@ class PortfolioPage:
     problems: list[str] = field(default_factory=list)
 
     @property
+    def search_param(self) -> str | None:
+        """``q`` for the page links: the search in force, or None to drop an ignored one."""
+        return self.search or None
+
+    @property
     def has_previous(self) -> bool:
         return self.number > 1
 
@@ -107,7 +112,8 @@ def _page_number(raw, num_pages: int, problems: list[str]) -> int:
     try:
         number = int(raw)
     except (TypeError, ValueError):
-        problems.append(_("“%(page)s” is not a page number; showing page 1.") % {"page": raw})
+        shown = "".join(c for c in raw[:20] if c.isprintable()) + ("…" if len(raw) > 20 else "")
+        problems.append(_("“%(page)s” is not a page number; showing page 1.") % {"page": shown})
         return 1
     if number < 1 or number > num_pages:
         last = max(num_pages, 1)
@@ -136,6 +142,10 @@ def portfolio_page(user, params) -> PortfolioPage:
             % {"max": PORTFOLIO_SEARCH_MAX}
         )
         search = ""
+    elif not search.isprintable():
+        # Control characters match no title, and PostgreSQL refuses a NUL outright.
+        problems.append(_("The search text contains control characters, so it was ignored."))
+        search = ""
     visible = Goal.objects.visible_to(user)
     if search:
         visible = visible.filter(
@@ -159,7 +169,11 @@ def portfolio_page(user, params) -> PortfolioPage:
         .values("n")
     )
     goals = list(
-        visible.select_related("agency").annotate(
+        # The primary key last: goals with the same agency and title keep one order
+        # from page to page, so none shows twice or never.
+        visible.select_related("agency")
+        .order_by(*Goal._meta.ordering, "pk")
+        .annotate(
             **status_counts("milestones__"),
             milestone_count=Count("milestones"),
             overdue_count=Coalesce(Subquery(overdue), 0),

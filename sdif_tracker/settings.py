@@ -156,7 +156,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # answers. Short socket timeouts: a stalled Redis must not stall page loads.
 CACHE_URL = (env_str("CACHE_URL") or env_str("REDIS_URL") or "").strip()
 if CACHE_URL:
-    _scheme = CACHE_URL.split("://", 1)[0] if "://" in CACHE_URL else ""
+    _scheme = CACHE_URL.split("://", 1)[0].lower() if "://" in CACHE_URL else ""
     if _scheme not in {"redis", "rediss", "unix"}:
         # The URL itself is not echoed: it may carry a password.
         raise ImproperlyConfigured(

@@ -332,7 +332,7 @@ GET_PAGES = [
     ),
     ("goal_history", "goal", ["before"]),
     ("milestone_history", "milestone", ["before"]),
-    ("portfolio", None, ["as_of", "group"]),
+    ("portfolio", None, ["q", "page", "as_of", "group"]),
 ]
 
 

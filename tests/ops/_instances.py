@@ -162,9 +162,11 @@ class Browser:
 def private_redis():
     """A redis-server of the test's own (no persistence) on a free loopback port: yields
     ``{"url", "process"}``, and kills it on the way out."""
+    server = shutil.which("redis-server")
+    assert server, "redis-server is needed (apt-get install redis-server; .ci/run does)"
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - the system's redis-server, fixed arguments
-        [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port)]
+        [server, "--port", str(port)]
         + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -6,7 +6,6 @@ Needs the PostgreSQL server at 127.0.0.1:5432 (trust auth, as on this machine ki
 CI). Without it the tests are skipped, except under CI=true, where they fail.
 """
 
-import contextlib
 import json
 import os
 import secrets
@@ -61,8 +60,11 @@ def cluster(database, tmp_path_factory):
     """The SDIF plan, a goal leader, and instances A and B serving them, sharing one
     PostgreSQL database and one Redis cache (CACHE_URL)."""
     tmp = tmp_path_factory.mktemp("two-instances")
-    stack = contextlib.ExitStack()
-    redis_server = stack.enter_context(private_redis())
+    with private_redis() as redis_server:
+        yield from _serve(database, tmp, redis_server)
+
+
+def _serve(database, tmp, redis_server):
     env = production_env(
         database_url=database,
         static_root=tmp / "static",
@@ -91,7 +93,6 @@ def cluster(database, tmp_path_factory):
         """),
     ).strip()
     with (
-        stack,
         gunicorn(env, tmp / "a.log") as instance_a,
         gunicorn(env, tmp / "b.log") as instance_b,
     ):

@@ -117,3 +117,9 @@ def test_an_unreachable_cache_is_reported_but_the_instance_stays_in(client, redi
 @pytest.mark.django_db
 def test_without_a_shared_cache_healthz_says_nothing_of_it(client):
     assert client.get(reverse("healthz")).json() == {"status": "ok", "database": "ok"}
+
+
+def test_the_scheme_may_be_written_in_capitals(monkeypatch):
+    loaded = load_settings(monkeypatch, REDIS_URL="REDIS://cache.internal:6379/0")
+
+    assert loaded["CACHES"]["default"]["BACKEND"].endswith("RedisCache")

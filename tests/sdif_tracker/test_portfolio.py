@@ -145,3 +145,46 @@ def test_pages_and_counts_leave_out_goals_the_reader_may_not_see(client):
     assert portfolio(client, q="restricted").find("p", data_portfolio_count=True).text == (
         "Goal 1–1 of 1. Matching “restricted”."
     )
+
+
+def test_a_search_with_control_characters_is_ignored_with_a_message(staff_client):
+    make_goals(2)
+
+    page = portfolio(staff_client, q="a\x00b")  # PostgreSQL refuses a NUL outright
+
+    assert page.find("div", data_portfolio_problems=True).text == (
+        "The search text contains control characters, so it was ignored."
+    )
+    assert len(goal_titles(page)) == 2
+
+
+def test_page_links_drop_an_ignored_search_and_keep_one_in_force(staff_client):
+    make_goals(60)
+
+    ignored = portfolio(staff_client, q="x" * 201)
+    kept = portfolio(staff_client, q="Goal")
+
+    assert ignored.find("a", rel="next").attrs["href"] == "?page=2"
+    assert kept.find("a", rel="next").attrs["href"] == "?q=Goal&page=2"
+
+
+def test_a_long_bad_page_number_is_cut_short_in_the_message(staff_client):
+    make_goals(2)
+
+    page = portfolio(staff_client, page="9" * 15 + "x" * 100)
+
+    assert page.find("div", data_portfolio_problems=True).text == (
+        f"“{'9' * 15 + 'x' * 5}…” is not a page number; showing page 1."
+    )
+
+
+def test_goals_with_the_same_title_keep_one_order_across_pages(staff_client):
+    twins = [GoalFactory(title="Same title") for _ in range(PORTFOLIO_PAGE_SIZE + 5)]
+
+    shown = [
+        row.attrs["data-goal"]
+        for number in (1, 2)
+        for row in portfolio(staff_client, page=number).find("tbody").find_all("tr")
+    ]
+
+    assert shown == [goal.slug for goal in sorted(twins, key=lambda goal: goal.pk)]

@@ -128,7 +128,8 @@ def _page_number(raw, num_pages: int, problems: list[str]) -> int:
 def portfolio_page(user, params) -> PortfolioPage:
     """The goals ``user`` may see, ``PORTFOLIO_PAGE_SIZE`` a page in the goals' order,
     optionally narrowed by ``?q=`` (title, short name, agency or slug), with their
-    status roll-up: a count and one query for the page, whatever the number of goals.
+    status roll-up: three queries (the count, the page, its roll-up), whatever the number
+    of goals and milestones.
 
     Each goal gets ``status_rollup`` (non-zero counts by status), ``milestone_count``,
     ``overdue_count`` and ``last_updated`` (latest milestone change, else the goal's).
@@ -158,31 +159,36 @@ def portfolio_page(user, params) -> PortfolioPage:
     num_pages = max(-(-total // PORTFOLIO_PAGE_SIZE), 1)
     number = _page_number(params.get("page"), num_pages, problems)
     offset = (number - 1) * PORTFOLIO_PAGE_SIZE
-    # Overdue needs the effective due of each milestone, so it is counted in a
-    # correlated subquery rather than over the join the status counts use.
-    overdue = (
-        Milestone.objects.filter(goal=OuterRef("pk"))
-        .overdue()
-        .order_by()
-        .values("goal")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     goals = list(
         # The primary key last: goals with the same agency and title keep one order
         # from page to page, so none shows twice or never.
-        visible.select_related("agency")
-        .order_by(*Goal._meta.ordering, "pk")
-        .annotate(
-            **status_counts("milestones__"),
-            milestone_count=Count("milestones"),
-            overdue_count=Coalesce(Subquery(overdue), 0),
-            last_updated=Coalesce(Max("milestones__updated_at"), "updated_at"),
-        )[offset : offset + PORTFOLIO_PAGE_SIZE]
+        visible.select_related("agency").order_by(*Goal._meta.ordering, "pk")[
+            offset : offset + PORTFOLIO_PAGE_SIZE
+        ]
     )
+    # The roll-up of the page's goals only, grouped over their milestones alone: one
+    # query whose cost follows the page, not the portfolio (aggregating over a join
+    # of every goal with its milestones took 2 s at 100,000 milestones).
+    rollup = {
+        row["goal"]: row
+        for row in Milestone.objects.filter(goal__in=[goal.pk for goal in goals])
+        .with_effective_due()
+        .order_by()
+        .values("goal")
+        .annotate(
+            **status_counts(),
+            milestone_count=Count("pk"),
+            overdue_count=Count("pk", filter=overdue_q()),
+            last_updated=Max("updated_at"),
+        )
+    }
     for goal in goals:
+        row = rollup.get(goal.pk, {})
+        goal.milestone_count = row.get("milestone_count", 0)
+        goal.overdue_count = row.get("overdue_count", 0)
+        goal.last_updated = row.get("last_updated") or goal.updated_at
         goal.status_rollup = _status_breakdown(
-            {status.value: getattr(goal, f"count_{status.value}") for status in Status}
+            {status.value: row.get(f"count_{status.value}", 0) for status in Status}
         )
     return PortfolioPage(
         goals=goals,

@@ -79,3 +79,37 @@ def test_without_r3_the_table_says_so():
     )
 
     assert "R3: not measured in this run (--skip-r3)" in measure(sizes)
+
+
+def test_the_scale_script_prints_every_page_with_its_query_count():
+    import io
+
+    from django.core.management import call_command
+
+    from bench.scale import measure as measure_at_scale
+
+    call_command(
+        "generate_demo_data",
+        goals=2,
+        milestones_per_goal=3,
+        updates_per_milestone=1,
+        seed=1,
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+
+    table = "\n".join(measure_at_scale(rounds=1))
+
+    assert "data: 2 goals, 6 milestones, " in table
+    for page in (
+        "portfolio ",
+        "portfolio, last page",
+        "dashboard",
+        "plan",
+        "milestone ",
+        "timeline (milestone)",
+        "audit log ",
+        "audit log (goal filter)",
+    ):
+        line = next(line for line in table.splitlines() if line.startswith(page))
+        assert int(line.split()[-1]) > 0, line

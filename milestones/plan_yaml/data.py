@@ -45,6 +45,7 @@ class MilestoneData:
     owner: str
     comment: str
     depends_on: int | None  # 1-based position
+    id: int | None = None  # the milestone's id in the database it was exported from
 
 
 @dataclass

@@ -56,8 +56,12 @@ def _compact(mapping: dict) -> dict:
     return {key: value for key, value in mapping.items() if value not in (None, "", [], {})}
 
 
-def export_plan(goal: Goal) -> str:
-    """The goal's plan as action-plan YAML, in a fixed number of queries."""
+def export_plan(goal: Goal, *, with_ids: bool = False) -> str:
+    """The goal's plan as action-plan YAML, in a fixed number of queries.
+
+    ``with_ids`` writes each milestone's database id, so that the file, edited and
+    imported again with ``--replace``, updates the same milestones whatever is added,
+    removed or reordered (without ids, milestones are matched by position)."""
     # Read afresh: the caller's instance may predate the last import.
     goal = Goal.objects.select_related("agency").get(pk=goal.pk)
     agency = goal.agency
@@ -97,13 +101,17 @@ def export_plan(goal: Goal) -> str:
         "milestones": [
             _compact(
                 {
+                    "id": m.pk if with_ids else None,
                     "title": m.title,
                     "due": str(m.due) if m.due else None,
                     "revised_due": str(m.revised_due) if m.revised_due else None,
                     "strategy": m.strategy.number if m.strategy else None,
                     "status": labels.get(m.status, m.status),
                     "owner": m.owner,
-                    "depends_on": positions.get(m.depends_on_id),
+                    # With ids, a dependency names its milestone's id, so it holds
+                    # when milestones above it are removed or moved.
+                    "depends_on": None if with_ids else positions.get(m.depends_on_id),
+                    "depends_on_id": m.depends_on_id if with_ids else None,
                     "comment": m.comment,
                 }
             )

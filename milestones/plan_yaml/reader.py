@@ -422,16 +422,45 @@ class _Reader:
     def read_milestones(self, root, strategy_numbers: set[int]) -> list[MilestoneData]:
         items = self.sequence(root, "milestones", "", required=True)
         milestones = []
+        seen_ids: dict[int, int] = {}  # id -> index in the file
+        by_id: list[tuple[int, int, str, int]] = []  # depends_on_id, resolved at the end
         for position, (item, path, line) in enumerate(items, start=1):
             item = self.keys(
                 item,
                 path,
                 line,
                 ("title",),
-                ("due", "revised_due", "strategy", "status", "owner", "depends_on", "comment"),
+                (
+                    "id",
+                    "due",
+                    "revised_due",
+                    "strategy",
+                    "status",
+                    "owner",
+                    "depends_on",
+                    "depends_on_id",
+                    "comment",
+                ),
             )
             if item is None:
                 continue
+            milestone_id, id_path, id_line = self.get(item, "id", path)
+            if (
+                milestone_id is _MISSING
+                or milestone_id is None
+                or self.integer(milestone_id, id_path, id_line, low=1, high=2**63 - 1) is None
+            ):
+                milestone_id = None
+            elif milestone_id in seen_ids:
+                self.error(
+                    id_line,
+                    id_path,
+                    f"id {milestone_id} is also milestones[{seen_ids[milestone_id]}].id: "
+                    "each milestone's id appears once",
+                )
+                milestone_id = None
+            else:
+                seen_ids[milestone_id] = position - 1
             strategy, strategy_path, strategy_line = self.get(item, "strategy", path)
             if strategy is _MISSING or strategy is None:
                 strategy = None
@@ -462,6 +491,18 @@ class _Reader:
                         depends_path,
                         f"a milestone cannot depend on itself (this is milestone {position})",
                     )
+            depends_id, depends_id_path, depends_id_line = self.get(item, "depends_on_id", path)
+            if depends_id is not _MISSING and depends_id is not None:
+                if depends_on is not None:
+                    self.error(
+                        depends_id_line,
+                        depends_id_path,
+                        "give depends_on (a position) or depends_on_id (an id), not both",
+                    )
+                elif self.integer(
+                    depends_id, depends_id_path, depends_id_line, low=1, high=2**63 - 1
+                ):
+                    by_id.append((position, depends_id, depends_id_path, depends_id_line))
             milestones.append(
                 MilestoneData(
                     line=line,
@@ -482,8 +523,28 @@ class _Reader:
                     ),
                     comment=self.text(item, "comment", path),
                     depends_on=depends_on,
+                    id=milestone_id,
                 )
             )
+        # depends_on_id (export_plan --with-ids) names the milestone in this file with
+        # that id; it becomes the position it has here.
+        for position, depends_id, depends_id_path, depends_id_line in by_id:
+            if depends_id not in seen_ids:
+                self.error(
+                    depends_id_line,
+                    depends_id_path,
+                    f"no milestone in this file has id {depends_id}",
+                )
+            elif seen_ids[depends_id] + 1 == position:
+                self.error(
+                    depends_id_line,
+                    depends_id_path,
+                    f"a milestone cannot depend on itself (this is milestone {position})",
+                )
+            else:
+                for milestone in milestones:
+                    if milestone.position == position:
+                        milestone.depends_on = seen_ids[depends_id] + 1
         return milestones
 
     def read_status(self, item, path) -> str:

@@ -173,13 +173,36 @@ def _write_strategies(goal: Goal, plan: PlanData) -> dict[int, Strategy]:
 
 
 def _write_milestones(goal: Goal, plan: PlanData, strategies: dict[int, Strategy]) -> None:
-    # Matched by order, not by the stored position, so gaps or ties left by hand edits
-    # still pair the k-th milestone with the k-th in the file.
     existing = list(goal.milestones.order_by("position", "id"))
-    milestones = [
-        existing[index] if index < len(existing) else Milestone(goal=goal)
-        for index in range(len(plan.milestones))
-    ]
+    if existing and any(data.id for data in plan.milestones):
+        # Matched by id (export_plan --with-ids): a milestone keeps its identity, and
+        # its history, wherever it moves; one without an id is new; one the file no
+        # longer names is removed.
+        by_id = {milestone.pk: milestone for milestone in existing}
+        unknown = [
+            _where(
+                data.line,
+                f"milestones[{data.position - 1}].id",
+                f"{data.id} is not a key milestone of goal {goal.slug} (ids come from "
+                "export_plan --with-ids of this goal)",
+            )
+            for data in plan.milestones
+            if data.id and data.id not in by_id
+        ]
+        if unknown:
+            raise PlanError(unknown)
+        milestones = [by_id[d.id] if d.id else Milestone(goal=goal) for d in plan.milestones]
+        named = {data.id for data in plan.milestones}
+        removed = [milestone for milestone in existing if milestone.pk not in named]
+    else:
+        # Matched by order, not by the stored position, so gaps or ties left by hand
+        # edits still pair the k-th milestone with the k-th in the file. (Ids in a file
+        # for a new goal name another database's milestones: nothing to match.)
+        milestones = [
+            existing[index] if index < len(existing) else Milestone(goal=goal)
+            for index in range(len(plan.milestones))
+        ]
+        removed = existing[len(plan.milestones) :]
     # A dependency on a milestone created later in this loop is set once it exists.
     pending: list[tuple[Milestone, Milestone, MilestoneData]] = []
     for index, data in enumerate(plan.milestones):
@@ -212,7 +235,6 @@ def _write_milestones(goal: Goal, plan: PlanData, strategies: dict[int, Strategy
             line=data.line,
         )
 
-    removed = existing[len(plan.milestones) :]
     reviewed = (
         Milestone.objects.filter(pk__in=[m.pk for m in removed])
         .annotate(updates=Count("status_updates"))

@@ -826,3 +826,126 @@ def test_the_agency_abbreviation_is_updated_by_a_replace(sdif):
     import_plan(SDIF.replace("abbreviation: Treasury", "abbreviation: USDT"), replace=True)
 
     assert Agency.objects.get().abbreviation == "USDT"
+
+
+# -- milestones matched by id (export_plan --with-ids) -------------------------------------
+
+
+def _milestone_blocks(text: str) -> tuple[str, list[str], str]:
+    """(before the milestones, each milestone's lines, from progress on)."""
+    head, rest = text.split("milestones:\n", 1)
+    body, tail = rest.split("progress:", 1)
+    blocks = ["  - " + block for block in body.split("  - ")[1:]]
+    return head + "milestones:\n", blocks, "progress:" + tail
+
+
+def test_an_export_with_ids_reimports_over_itself_and_writes_nothing(sdif):
+    text = export_plan(sdif, with_ids=True)
+    first = sdif.milestones.order_by("position").first()
+    history = _row_counts()
+
+    import_plan(text, replace=True)
+
+    assert f"  - id: {first.pk}\n    title: " in text
+    assert _row_counts() == history
+    assert export_plan(sdif, with_ids=True) == text
+
+
+def test_with_ids_removing_a_middle_milestone_removes_that_one_and_keeps_the_others(sdif):
+    before = list(sdif.milestones.order_by("position"))
+    head, blocks, tail = _milestone_blocks(export_plan(sdif, with_ids=True))
+    third = before[2]
+    assert f"id: {third.pk}\n" in blocks[2]
+    dependant = next(m for m in before if m.depends_on_id)
+    text = head + "".join(blocks[:2] + blocks[3:]) + tail
+    assert f"depends_on_id: {dependant.depends_on_id}\n" in text
+
+    import_plan(text, replace=True)
+
+    after = list(sdif.milestones.order_by("position"))
+    # The dependency names its milestone by id: still the same one, though it moved up.
+    dependant.refresh_from_db()
+    assert dependant.depends_on_id == before[4].pk
+    assert [m.pk for m in after] == [m.pk for m in before if m.pk != third.pk]
+    # Each kept milestone is the same one: its title did not move to its neighbour.
+    assert [m.title for m in after] == [m.title for m in before if m.pk != third.pk]
+    assert [m.position for m in after] == list(range(1, len(after) + 1))
+    assert Milestone.history.filter(id=third.pk).latest().history_type == "-"
+    # Only positions changed on the later ones: no title or comment change recorded.
+    for milestone in after[2:]:
+        change = milestone.history.latest()
+        assert change.prev_record.title == milestone.title
+        assert change.prev_record.comment == milestone.comment
+
+
+def test_with_ids_a_reordered_file_moves_milestones_and_a_new_one_is_added(sdif):
+    before = list(sdif.milestones.order_by("position"))
+    head, blocks, tail = _milestone_blocks(export_plan(sdif, with_ids=True))
+    new = "  - title: A milestone added by hand\n    due: FY19\n    status: Not started\n"
+    text = head + blocks[1] + blocks[0] + "".join(blocks[2:]) + new + tail
+
+    import_plan(text, replace=True)
+
+    after = list(sdif.milestones.order_by("position"))
+    assert [m.pk for m in after[:2]] == [before[1].pk, before[0].pk]
+    assert after[-1].title == "A milestone added by hand"
+    assert after[-1].pk not in {m.pk for m in before}
+    assert len(after) == len(before) + 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("foreign", "is not a key milestone of goal sdif"),
+        ("duplicate", "each milestone's id appears once"),
+        ("text", "expected a whole number"),
+        ("list", "expected a whole number"),
+        ("dependency", "no milestone in this file has id 999999"),
+        ("both", "not both"),
+    ],
+)
+def test_a_bad_milestone_id_is_refused_and_changes_nothing(sdif, change, message):
+    other = MilestoneFactory()  # another goal's milestone
+    text = export_plan(sdif, with_ids=True)
+    first, second = sdif.milestones.order_by("position")[:2]
+    replacement = {
+        "foreign": f"  - id: {other.pk}\n",
+        "duplicate": f"  - id: {first.pk}\n",
+        "text": "  - id: seven\n",
+        "list": "  - id: [1, 2]\n",
+        "dependency": f"  - id: {second.pk}\n    depends_on_id: 999999\n",
+        "both": f"  - id: {second.pk}\n    depends_on: 1\n    depends_on_id: {first.pk}\n",
+    }[change]
+    text = text.replace(f"  - id: {second.pk}\n", replacement)
+    history = _row_counts()
+
+    with pytest.raises(PlanError) as raised:
+        import_plan(text, replace=True)
+
+    assert message in str(raised.value)
+    assert "milestones[1]." in str(raised.value)  # the entry, by its path
+    assert _row_counts() == history
+
+
+def test_ids_in_a_file_for_a_new_goal_are_ignored(sdif):
+    text = export_plan(sdif, with_ids=True)
+    plain = export_plan(sdif)
+    _delete_plan("sdif")
+
+    goal = import_plan(text)
+
+    assert goal.milestones.count() == text.count("  - id: ")
+    assert export_plan(goal) == plain
+
+
+def test_the_export_command_writes_ids_when_asked(sdif, capsys):
+    from django.core.management import call_command
+
+    call_command("export_plan", "sdif", "--with-ids")
+    with_ids = capsys.readouterr().out
+    call_command("export_plan", "sdif")
+    without = capsys.readouterr().out
+
+    assert with_ids.count("  - id: ") == sdif.milestones.count()
+    assert "depends_on_id: " in with_ids and "depends_on: " not in with_ids
+    assert "  - id: " not in without and "depends_on: 5" in without

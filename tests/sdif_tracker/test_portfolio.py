@@ -92,9 +92,7 @@ def test_the_search_finds_goals_by_title_short_name_or_agency_and_pages_within_t
 
     by_title = portfolio(staff_client, q="illicit")
     assert goal_titles(by_title) == ["Counter illicit finance"]
-    assert by_title.find("p", data_portfolio_count=True).text == (
-        "1 goal. Matching “illicit”."
-    )
+    assert by_title.find("p", data_portfolio_count=True).text == ("1 goal. Matching “illicit”.")
     assert by_title.find("input", id="portfolio-q").attrs["value"] == "illicit"
     assert goal_titles(portfolio(staff_client, q="pay")) == ["Modernize payments"]
 

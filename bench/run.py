@@ -278,6 +278,30 @@ def measure(sizes: Sizes, r3=None) -> list[str]:
     return lines
 
 
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sdif_tracker.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+    import django
+
+    django.setup()
+
+
+def client_settings():
+    """The test client talks to "testserver" over plain HTTP; templates need no manifest."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    return override_settings(
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+        SECURE_SSL_REDIRECT=False,
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=Sizes.rounds)
@@ -299,30 +323,15 @@ def main(argv=None) -> int:
     if args.history_rows <= SMALL_ROWS:
         parser.error(f"--history-rows must be above {SMALL_ROWS:,}")
 
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sdif_tracker.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
-    import django
-
-    django.setup()
-    from django.conf import settings
+    setup_django()
     from django.db import connection, transaction
-    from django.test.utils import override_settings
 
     from bench.r3 import R3Sizes, run_r3
 
     if not args.skip_r3 and connection.vendor != "postgresql":
         parser.error("R3 needs PostgreSQL (DATABASE_URL=postgres://...); or pass --skip-r3")
 
-    # The test client talks to "testserver" over plain HTTP; templates need no manifest.
-    with override_settings(
-        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
-        SECURE_SSL_REDIRECT=False,
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    ):
+    with client_settings():
         sizes = Sizes(rounds=args.rounds, portfolio_goals=args.portfolio_goals, seed=args.seed)
         r3 = None
         if not args.skip_r3:

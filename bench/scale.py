@@ -12,41 +12,32 @@ It writes nothing but a benchmark superuser (created once, with no password).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-USERNAME = "bench-admin"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def _p95(values: list[float]) -> float:
-    if len(values) < 2:
-        return values[0]
-    return statistics.quantiles(values, n=20, method="inclusive")[18]
+from bench.run import (  # noqa: E402 - after the project is on the path
+    _bench_client,
+    _get,
+    _p95,
+    _query_counts,
+    _time_rounds,
+    client_settings,
+    setup_django,
+)
 
 
 def measure(rounds: int) -> list[str]:
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from milestones.models import Milestone
     from sdif_tracker.dashboard import PORTFOLIO_PAGE_SIZE
-    from strategies.history import get_system_user, recorded_change
     from strategies.models import Goal
 
-    user_model = get_user_model()
-    user = user_model.objects.filter(username=USERNAME).first()
-    if user is None:
-        with recorded_change(user=get_system_user(), reason="Benchmark user"):
-            user = user_model.objects.create_superuser(USERNAME, "bench@example.gov", None)
-    client = Client()
-    client.force_login(user)
+    client, _user = _bench_client()
 
     goals = Goal.objects.count()
     milestones = Milestone.objects.count()
@@ -72,22 +63,9 @@ def measure(rounds: int) -> list[str]:
         "audit log": reverse("audit_log"),
         "audit log (goal filter)": f"{reverse('audit_log')}?goal={goal.pk}",
     }
-    counts = {}
-    for name, url in pages.items():
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"{name} ({url}) answered {response.status_code}")
-        counts[name] = len(queries)
-
-    timings = {name: [] for name in pages}
+    counts = _query_counts(client, pages)
+    timings = _time_rounds({name: _get(client, url) for name, url in pages.items()}, rounds)
     names = list(pages)
-    for number in range(rounds):
-        shift = number % len(names)
-        for name in names[shift:] + names[:shift]:
-            start = time.perf_counter()
-            client.get(pages[name])
-            timings[name].append((time.perf_counter() - start) * 1000)
 
     lines = [
         f"SDIF Tracker at scale — {connection.vendor}, {rounds} interleaved round(s)",
@@ -123,23 +101,8 @@ def main(argv=None) -> int:
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
 
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sdif_tracker.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.test.utils import override_settings
-
-    with override_settings(
-        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
-        SECURE_SSL_REDIRECT=False,
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    ):
+    setup_django()
+    with client_settings():
         print("\n".join(measure(args.rounds)))
     return 0
 

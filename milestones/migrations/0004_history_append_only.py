@@ -2,7 +2,7 @@
 UPDATE or DELETE, whoever issues it (the app, the admin, a shell on the app's
 connection). SQLite gets no trigger; there the tests show the app never issues one.
 
-TRUNCATE (a test database flush) fires no row-level trigger, so tests still reset.
+TRUNCATE fires no row-level trigger; 0006 refuses it with a statement-level one.
 """
 
 from django.db import migrations

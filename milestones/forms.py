@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from milestones.models import QUARTERLY_UPDATE_FIELDS, Likelihood, Risk, Status
 from strategies.forms import FiscalPeriodFormField
+from strategies.validators import validate_multi_line
 
 COMMENT_MAX_LENGTH = 4000
 SUMMARY_MAX_LENGTH = 20000
@@ -17,6 +18,7 @@ class StatusUpdateForm(forms.Form):
         label=_("Comment"),
         required=False,
         max_length=COMMENT_MAX_LENGTH,
+        validators=[validate_multi_line],
         strip=True,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Plain text. Required when the status changes or is Delayed or At risk."),
@@ -43,6 +45,7 @@ def _optional_text(label) -> forms.CharField:
         label=label,
         required=False,
         max_length=SUMMARY_MAX_LENGTH,
+        validators=[validate_multi_line],
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -57,6 +60,7 @@ class ProgressSummaryForm(forms.Form):
     summary = forms.CharField(
         label=_("Summary of progress"),
         max_length=SUMMARY_MAX_LENGTH,
+        validators=[validate_multi_line],
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_("Markdown: one bullet per line starting with “- ”."),
     )
@@ -64,6 +68,7 @@ class ProgressSummaryForm(forms.Form):
         label=_("Next steps"),
         required=False,
         max_length=SUMMARY_MAX_LENGTH,
+        validators=[validate_multi_line],
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Markdown."),
     )
@@ -82,6 +87,7 @@ class ProgressSummaryForm(forms.Form):
         label=_("Improvement actions"),
         required=False,
         max_length=SUMMARY_MAX_LENGTH,
+        validators=[validate_multi_line],
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Markdown. Required when the risk is high."),
     )

@@ -1,10 +1,12 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from strategies.models import GOAL_EDITABLE_FIELDS, PROGRAM_FIELDS, SECTION_FIELDS, Goal
 from strategies.periods import FiscalPeriod
+from strategies.validators import validate_multi_line, validate_single_line
 
 # Limits on the goal's free text (the model's TextFields have none).
 STATEMENT_MAX_LENGTH = 2_000
@@ -60,12 +62,14 @@ class StrategyForm(forms.Form):
     title = forms.CharField(
         label=_("Title"),
         max_length=500,
+        validators=[validate_single_line],
         error_messages={"required": _("Give the strategy a title.")},
     )
     description = forms.CharField(
         label=_("Description"),
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,
+        validators=[validate_multi_line],
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Optional. Markdown."),
     )
@@ -130,6 +134,12 @@ class GoalForm(forms.ModelForm):
             field.max_length = limit
             field.validators.append(MaxLengthValidator(limit))
             field.widget.attrs["maxlength"] = str(limit)
+        for name in GOAL_EDITABLE_FIELDS:
+            model_field = Goal._meta.get_field(name)
+            if isinstance(model_field, models.TextField):
+                self.fields[name].validators.append(validate_multi_line)
+            elif isinstance(model_field, models.CharField) and not model_field.choices:
+                self.fields[name].validators.append(validate_single_line)
         for name in (*SECTION_FIELDS, *PROGRAM_FIELDS):
             # Leading spaces can be Markdown (an indented block); only ends are trimmed.
             self.fields[name].strip = False

@@ -21,6 +21,7 @@ It lives in ``milestones`` because it spans both apps; ``strategies`` never impo
 
 from milestones.plan_yaml.data import FORMAT, IMPORT_REASON, PlanData, PlanError
 from milestones.plan_yaml.exporter import export_plan
+from milestones.plan_yaml.loader import check_size
 from milestones.plan_yaml.reader import parse_plan
 from milestones.plan_yaml.writer import import_plan
 
@@ -29,6 +30,7 @@ __all__ = [
     "IMPORT_REASON",
     "PlanData",
     "PlanError",
+    "check_size",
     "export_plan",
     "import_plan",
     "parse_plan",

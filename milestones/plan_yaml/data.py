@@ -11,6 +11,9 @@ FORMAT = "apg-action-plan/1"
 IMPORT_REASON = "Imported from action-plan YAML"
 # Aliases can expand a small file into a huge tree ("billion laughs"); a plan is small.
 MAX_NODES = 100_000
+# A plan nests six levels deep (indicators[0].values[0].target); PyYAML composes nested
+# lists by recursion, so a file of a thousand "[" would exhaust Python's stack.
+MAX_DEPTH = 20
 DOCUMENT = "(document)"
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import yaml
+from django.conf import settings
 
-from milestones.plan_yaml.data import DOCUMENT, MAX_NODES, PlanError
+from milestones.plan_yaml.data import DOCUMENT, MAX_DEPTH, MAX_NODES, PlanError
 
 # -- YAML with line numbers --------------------------------------------------------------
 
@@ -28,7 +29,26 @@ class _Sequence(list):
 
 
 class _PlanLoader(yaml.SafeLoader):
-    """The safe loader: YAML's core types only, never Python objects."""
+    """The safe loader: YAML's core types only, never Python objects; and a bounded tree,
+    refused as it is composed rather than once it is built."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0
+
+    def compose_node(self, parent, index):
+        line = self.peek_event().start_mark.line + 1
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise PlanError([_where(line, DOCUMENT, _too_many_values())])
+        if self.depth >= MAX_DEPTH:
+            raise PlanError([_where(line, DOCUMENT, _too_deep())])
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -44,6 +64,30 @@ def _where(line: int, path: str, message: str) -> str:
     return f"line {line}: {path or DOCUMENT}: {message}"
 
 
+def _too_many_values() -> str:
+    return f"the file has over {MAX_NODES:,} values"
+
+
+def _too_deep() -> str:
+    return f"lists and mappings are nested over {MAX_DEPTH} levels deep"
+
+
+def check_size(size: int) -> None:
+    """Refuse a file of ``size`` bytes over ``PLAN_IMPORT_MAX_BYTES``, before it is read."""
+    limit = settings.PLAN_IMPORT_MAX_BYTES
+    if size > limit:
+        raise PlanError(
+            [
+                _where(
+                    1,
+                    DOCUMENT,
+                    f"the file is over {limit:,} bytes, the most an import reads "
+                    "(PLAN_IMPORT_MAX_BYTES)",
+                )
+            ]
+        )
+
+
 class _Converter:
     """Turns composed YAML nodes into `_Mapping`/`_Sequence`/scalars, keeping lines.
 
@@ -55,13 +99,17 @@ class _Converter:
         self.loader = loader
         self.errors: list[str] = []
         self.nodes = 0
+        self.depth = 0
         self.open: set[int] = set()
 
     def convert(self, node: yaml.Node, path: str):
         line = node.start_mark.line + 1
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise PlanError([_where(line, path, f"the file has over {MAX_NODES} values")])
+            raise PlanError([_where(line, path, _too_many_values())])
+        # Aliases nest a tree deeper than the file is written; this recursion is bounded too.
+        if self.depth >= MAX_DEPTH:
+            raise PlanError([_where(line, path, _too_deep())])
         if isinstance(node, yaml.ScalarNode):
             try:
                 return self.loader.construct_object(node, deep=True)
@@ -77,11 +125,13 @@ class _Converter:
             self.errors.append(_where(line, path, "an alias refers to itself"))
             return None
         self.open.add(id(node))
+        self.depth += 1
         try:
             if isinstance(node, yaml.SequenceNode):
                 return self._sequence(node, path, line)
             return self._mapping(node, path, line)
         finally:
+            self.depth -= 1
             self.open.discard(id(node))
 
     def _sequence(self, node, path, line):
@@ -122,6 +172,8 @@ class _Converter:
 
 def _load(text: str):
     """The document as `_Mapping`/`_Sequence`/scalars, and the structural errors found."""
+    # Counted in UTF-8 bytes, as the file was; a text longer in characters is over anyway.
+    check_size(len(text) if len(text) > settings.PLAN_IMPORT_MAX_BYTES else _utf8_size(text))
     loader = None
     try:
         loader = _PlanLoader(text)  # checks the characters first
@@ -144,3 +196,7 @@ def _load(text: str):
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))

@@ -11,6 +11,7 @@ from django.core.validators import validate_slug
 from django.utils import translation
 from django.utils.text import slugify
 
+from milestones.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
 from milestones.models import Milestone, Status
 from milestones.plan_yaml.data import (
     DOCUMENT,
@@ -24,6 +25,14 @@ from milestones.plan_yaml.data import (
     StrategyData,
 )
 from milestones.plan_yaml.loader import _join, _load, _Mapping, _Sequence, _where
+from strategies.forms import (
+    DESCRIPTION_MAX_LENGTH,
+    PROGRAM_LINE_MAX_LENGTH,
+    PROGRAM_MAX_LENGTH,
+    SECTION_MAX_LENGTH,
+    STATEMENT_MAX_LENGTH,
+    StrategyForm,
+)
 from strategies.models import (
     PROGRAM_FIELDS,
     SECTION_FIELDS,
@@ -36,6 +45,7 @@ from strategies.models import (
     Strategy,
 )
 from strategies.periods import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalPeriod
+from strategies.validators import control_character_error
 
 # -- checking --------------------------------------------------------------------------
 
@@ -70,6 +80,10 @@ def _describe(value) -> str:
 
 def _max_length(model, name: str) -> int | None:
     return model._meta.get_field(name).max_length
+
+
+# The web forms' limits (one definition for both): strategy numbers as StrategyForm takes.
+_STRATEGY_NUMBERS = StrategyForm.base_fields["number"]
 
 
 class _Reader:
@@ -126,7 +140,9 @@ class _Reader:
             (item, f"{path}[{index}]", value.item_lines[index]) for index, item in enumerate(value)
         ]
 
-    def text(self, parent, key, path, *, required=False, max_length=None) -> str:
+    def text(self, parent, key, path, *, required=False, max_length=None, multiline=False) -> str:
+        """The text at ``parent[key]``, held to the web forms' length and character rules:
+        ``max_length`` and, unless ``multiline``, a single line."""
         value, path, line = self.get(parent, key, path)
         if value is _MISSING:
             return ""
@@ -139,11 +155,23 @@ class _Reader:
             return ""
         if required and not value.strip():
             self.error(line, path, "must not be empty")
+        self.check_text(value, path, line, max_length=max_length, multiline=multiline)
+        return value
+
+    def check_text(self, value: str, path, line, *, max_length, multiline) -> bool:
+        """Whether ``value`` obeys the web forms' rules; each breach is an error."""
+        valid = True
         if max_length is not None and len(value) > max_length:
             self.error(
-                line, path, f"is {len(value)} characters long; at most {max_length} are allowed"
+                line,
+                path,
+                f"is {len(value):,} characters long; at most {max_length:,} are allowed",
             )
-        return value
+            valid = False
+        if message := control_character_error(value, multiline=multiline):
+            self.error(line, path, message)
+            valid = False
+        return valid
 
     def integer(self, value, path, line, *, low: int, high: int) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -273,8 +301,16 @@ class _Reader:
             name: self.text(
                 goal, name, path, required=required, max_length=_max_length(Goal, name)
             )
-            for name, required in (("title", True), ("short_name", False), ("statement", True))
+            for name, required in (("title", True), ("short_name", False))
         }
+        values["statement"] = self.text(
+            goal,
+            "statement",
+            path,
+            required=True,
+            max_length=STATEMENT_MAX_LENGTH,
+            multiline=True,
+        )
         values["slug"] = self.read_slug(goal, values)
         values["target_date"] = self.read_date(goal, "target_date", path)
         values["first_fiscal_year"], values["last_fiscal_year"] = self.read_years(goal)
@@ -300,23 +336,41 @@ class _Reader:
                 )
         narrative = self.sub_mapping(goal, "sections", path, optional=SECTION_FIELDS)
         for name in SECTION_FIELDS:
-            values[name] = self.text(narrative or _Mapping(goal_line), name, f"{path}.sections")
+            values[name] = self.text(
+                narrative or _Mapping(goal_line),
+                name,
+                f"{path}.sections",
+                max_length=SECTION_MAX_LENGTH,
+                multiline=True,
+            )
         programs = self.sub_mapping(goal, "contributing_programs", path, optional=PROGRAM_FIELDS)
+        programs = programs or _Mapping(goal_line)
         for name in PROGRAM_FIELDS:
             items = []
             programs_path = f"{path}.contributing_programs"
-            for item, item_path, line in self.sequence(
-                programs or _Mapping(goal_line), name, programs_path
-            ):
+            for item, item_path, line in self.sequence(programs, name, programs_path):
                 if not isinstance(item, str):
                     self.error(line, item_path, f"expected text, not {_describe(item)}")
                 elif not item.strip():
                     self.error(line, item_path, "must not be empty")
                 elif "\n" in item.strip():
                     self.error(line, item_path, "must be a single line (one item per entry)")
-                else:
+                elif self.check_text(
+                    item.strip(),
+                    item_path,
+                    line,
+                    max_length=PROGRAM_LINE_MAX_LENGTH,
+                    multiline=False,
+                ):
                     items.append(item.strip())
             values[name] = "\n".join(items)
+            if len(values[name]) > PROGRAM_MAX_LENGTH:
+                self.error(
+                    programs.key_lines.get(name, goal_line),
+                    f"{programs_path}.{name}",
+                    f"is {len(values[name]):,} characters long in all; at most "
+                    f"{PROGRAM_MAX_LENGTH:,} are allowed",
+                )
         return values, goal_line, goal.key_lines.get("slug", goal_line)
 
     def read_slug(self, goal, values) -> str:
@@ -402,7 +456,13 @@ class _Reader:
             value, number_path, number_line = self.get(item, "number", path)
             number = None
             if value is not _MISSING:
-                number = self.integer(value, number_path, number_line, low=1, high=32767)
+                number = self.integer(
+                    value,
+                    number_path,
+                    number_line,
+                    low=_STRATEGY_NUMBERS.min_value,
+                    high=_STRATEGY_NUMBERS.max_value,
+                )
             if number is not None and number in first_line:
                 self.error(
                     number_line,
@@ -413,7 +473,9 @@ class _Reader:
             title = self.text(
                 item, "title", path, required=True, max_length=_max_length(Strategy, "title")
             )
-            description = self.text(item, "description", path)
+            description = self.text(
+                item, "description", path, max_length=DESCRIPTION_MAX_LENGTH, multiline=True
+            )
             if number is not None:
                 first_line[number] = number_line
                 strategies.append(StrategyData(line, number, title, description))
@@ -465,7 +527,13 @@ class _Reader:
             if strategy is _MISSING or strategy is None:
                 strategy = None
             elif (
-                self.integer(strategy, strategy_path, strategy_line, low=1, high=32767)
+                self.integer(
+                    strategy,
+                    strategy_path,
+                    strategy_line,
+                    low=_STRATEGY_NUMBERS.min_value,
+                    high=_STRATEGY_NUMBERS.max_value,
+                )
                 and strategy not in strategy_numbers
             ):
                 known = ", ".join(map(str, sorted(strategy_numbers))) or "none"
@@ -521,7 +589,9 @@ class _Reader:
                     owner=self.text(
                         item, "owner", path, max_length=_max_length(Milestone, "owner")
                     ),
-                    comment=self.text(item, "comment", path),
+                    comment=self.text(
+                        item, "comment", path, max_length=COMMENT_MAX_LENGTH, multiline=True
+                    ),
                     depends_on=depends_on,
                     id=milestone_id,
                 )
@@ -573,7 +643,14 @@ class _Reader:
             period = self.period(
                 item, "period", path, ongoing="a summary of progress is for a quarter or a year"
             )
-            summary = self.text(item, "summary", path, required=True)
+            summary = self.text(
+                item,
+                "summary",
+                path,
+                required=True,
+                max_length=SUMMARY_MAX_LENGTH,
+                multiline=True,
+            )
             if period is not None and period in first_line:
                 self.error(
                     item.key_lines["period"],

@@ -106,6 +106,8 @@ def import_plan(
     only what changed is saved, and what the file leaves out is deleted.
     """
     plan = parse_plan(text)
+    # The system user (the default actor) is looked up, or made on a fresh database,
+    # inside the transaction: an import refused while writing leaves not even it behind.
     with (
         transaction.atomic(),
         recorded_change(

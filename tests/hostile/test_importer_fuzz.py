@@ -110,6 +110,19 @@ def test_duplicated_line_or_truncated(line, cut):
 
 
 @pytest.mark.django_db
+@FUZZ
+@given(
+    depth=st.integers(0, 1500),
+    kinds=st.lists(st.sampled_from(["[", "{a: ", "[x, "]), min_size=1, max_size=3),
+)
+def test_nesting_at_any_depth(depth, kinds):
+    """Lists and mappings nested from none to well past Python's recursion limit."""
+    openers = (kinds * depth)[:depth]
+    closers = "".join("]" if opener.startswith("[") else "}" for opener in reversed(openers))
+    attempt(SDIF.replace("  short_name: SDIF\n", f"  short_name: {''.join(openers)}{closers}\n"))
+
+
+@pytest.mark.django_db
 def test_the_unchanged_plan_imports():
     """The baseline the mutations start from is a valid plan (else every case is a refusal)."""
     assert import_plan(SDIF).slug == "sdif"

@@ -9,12 +9,20 @@ from django.conf import settings
 from django.core.management import execute_from_command_line
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from milestones.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
 from milestones.models import Milestone, ProgressSummary, Status
 from milestones.plan_yaml import IMPORT_REASON, PlanError, export_plan, import_plan
+from strategies.forms import (
+    DESCRIPTION_MAX_LENGTH,
+    PROGRAM_LINE_MAX_LENGTH,
+    SECTION_MAX_LENGTH,
+    STATEMENT_MAX_LENGTH,
+)
 from strategies.history import get_system_user
 from strategies.models import Agency, Goal, Indicator, Strategy
-from strategies.periods import FiscalPeriod
+from strategies.periods import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalPeriod
 from tests.factories import (
     GoalFactory,
     IndicatorFactory,
@@ -630,6 +638,52 @@ BAD_FILES = [
         "indicators:\n  - name: Cases\n    values:\n      - {period: Q1 FY19, target: ten}\n"
         "progress:\n", "indicators[0].values[0].target", "expected a number, not text",
         at="{period: Q1 FY19"),
+    # The web forms' limits and characters, field by field.
+    Bad("comment longer than the status form takes",
+        "    comment: Treasury has scheduled a meeting for July 2019\n",
+        f"    comment: {'c' * (COMMENT_MAX_LENGTH + 1)}\n", "milestones[2].comment",
+        f"is {COMMENT_MAX_LENGTH + 1:,} characters long; at most {COMMENT_MAX_LENGTH:,} are"),
+    Bad("statement longer than the goal form takes", "  statement: >-\n",
+        f"  statement: {'s' * (STATEMENT_MAX_LENGTH + 1)}\n  x_statement: >-\n",
+        "goal.statement", f"at most {STATEMENT_MAX_LENGTH:,} are allowed", at="  statement: s"),
+    Bad("section longer than the goal form takes", "  sections:\n",
+        f"  sections:\n    history: {'h' * (SECTION_MAX_LENGTH + 1)}\n",
+        "goal.sections.history", f"at most {SECTION_MAX_LENGTH:,} are allowed",
+        at="    history: h"),
+    Bad("program item longer than the goal form takes", "      - Bank Secrecy Act\n",
+        f"      - {'p' * (PROGRAM_LINE_MAX_LENGTH + 1)}\n",
+        "goal.contributing_programs.regulations[0]",
+        f"at most {PROGRAM_LINE_MAX_LENGTH:,} are allowed"),
+    Bad("strategy description longer than the strategy form takes", "  - number: 1\n",
+        f"  - number: 9\n    title: T\n    description: {'d' * (DESCRIPTION_MAX_LENGTH + 1)}\n"
+        "  - number: 1\n", "strategies[0].description",
+        f"at most {DESCRIPTION_MAX_LENGTH:,} are allowed", at="    description: d"),
+    Bad("strategy number beyond the strategy form's", "  - number: 4\n", "  - number: 1000\n",
+        "strategies[3].number", "1000 is out of range (1 to 999)"),
+    Bad("progress summary longer than the progress form takes", "  - period: FY19\n",
+        f"  - period: FY18\n    summary: {'p' * (SUMMARY_MAX_LENGTH + 1)}\n  - period: FY19\n",
+        "progress[0].summary", f"at most {SUMMARY_MAX_LENGTH:,} are allowed",
+        at="    summary: p"),
+    Bad("NUL in the short name", "  short_name: SDIF\n", '  short_name: "SD\\0IF"\n',
+        "goal.short_name", "contains the control character U+0000 (character 3)"),
+    Bad("control character in a comment", "    comment: See fifth milestone above.\n",
+        '    comment: "See the\\vfifth milestone above."\n', "milestones[6].comment",
+        "contains the control character U+000B (character 8)"),
+    Bad("line break in a one-line field", "  short_name: SDIF\n", '  short_name: "SD\\nIF"\n',
+        "goal.short_name", "must be a single line (no line breaks or tabs)"),
+    Bad("tab in a milestone title",
+        "  - title: Participate in annual SDIF senior level meetings.\n",
+        '  - title: "Participate in\\tannual SDIF senior level meetings."\n',
+        "milestones[2].title", "must be a single line (no line breaks or tabs)"),
+    Bad("fiscal year before the pages' range", "  fiscal_years: [2018, 2019]",
+        f"  fiscal_years: [{MIN_FISCAL_YEAR - 1}, {MIN_FISCAL_YEAR}]", "goal.fiscal_years[0]",
+        f"{MIN_FISCAL_YEAR - 1} is out of range ({MIN_FISCAL_YEAR} to {MAX_FISCAL_YEAR})"),
+    Bad("fiscal year after the pages' range", "  fiscal_years: [2018, 2019]",
+        f"  fiscal_years: [{MAX_FISCAL_YEAR}, {MAX_FISCAL_YEAR + 1}]", "goal.fiscal_years[1]",
+        f"{MAX_FISCAL_YEAR + 1} is out of range ({MIN_FISCAL_YEAR} to {MAX_FISCAL_YEAR})"),
+    Bad("lists nested deeper than a plan", "progress:\n",
+        f"indicators: {'[' * 900}{']' * 900}\nprogress:\n", "(document)",
+        "lists and mappings are nested over 20 levels deep", at="indicators: [[["),
 ]  # fmt: skip
 
 
@@ -700,6 +754,123 @@ def test_statuses_are_read_from_their_labels_in_any_case(written, status):
     goal = import_plan(text)
 
     assert goal.milestones.get().status == status
+
+
+# -- bounds: size, depth, the web forms' rules ---------------------------------------------
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(sdif, settings):
+    settings.PLAN_IMPORT_MAX_BYTES = len(SDIF.encode())
+    before, exported = _row_counts(), export_plan(sdif)
+    # Not YAML at all: the size is the only error, so the text was never parsed.
+    oversized = "{" + "x" * settings.PLAN_IMPORT_MAX_BYTES
+
+    with pytest.raises(PlanError) as error:
+        import_plan(oversized, replace=True)
+
+    limit = f"{settings.PLAN_IMPORT_MAX_BYTES:,}"
+    assert error.value.errors == [
+        f"line 1: (document): the file is over {limit} bytes, the most an import reads "
+        "(PLAN_IMPORT_MAX_BYTES)"
+    ]
+    assert _row_counts() == before
+    assert export_plan(sdif) == exported
+
+
+def test_the_size_limit_counts_bytes_and_a_file_at_the_limit_imports(db, settings):
+    settings.PLAN_IMPORT_MAX_BYTES = len(SDIF.encode()) + 2
+    # Two characters, four bytes in UTF-8: one byte over.
+    with pytest.raises(PlanError, match="the file is over"):
+        import_plan(_edit(SDIF, "  short_name: SDIF\n", "  short_name: SDIFéé\n"))
+    assert not Goal.objects.exists()
+
+    assert import_plan(_edit(SDIF, "  short_name: SDIF\n", "  short_name: SDIFé\n")).slug == "sdif"
+
+
+@pytest.mark.django_db
+def test_aliases_nested_deeper_than_a_plan_are_refused_with_a_line():
+    # Each alias nests the one before: written two levels deep, expanded 400.
+    chain = "".join(f"  - &a{n} [*a{n - 1}]\n" for n in range(1, 400))
+    text = _edit(SDIF, "progress:\n", f"indicators:\n  - &a0 [x]\n{chain}progress:\n")
+
+    with pytest.raises(PlanError) as error:
+        import_plan(text)
+
+    assert len(error.value.errors) == 1
+    assert error.value.errors[0].startswith("line ")
+    assert error.value.errors[0].endswith("lists and mappings are nested over 20 levels deep")
+    assert not Goal.objects.exists()
+
+
+@pytest.mark.django_db
+def test_text_at_each_web_form_limit_imports_with_its_line_breaks_and_tabs():
+    comment = ("Line one,\tthen a tab.\n" * COMMENT_MAX_LENGTH)[:COMMENT_MAX_LENGTH]
+    programs = "p" * PROGRAM_LINE_MAX_LENGTH
+    text = _edit(
+        EVERYTHING,
+        "  - title: Publish the inventory\n",
+        f"  - title: Publish the inventory\n    comment: {_yaml_quoted(comment)}\n",
+    )
+    text = _edit(text, '    policies: ["Policy 7: less paper"]\n', f"    policies: [{programs}]\n")
+    text = _edit(text, "  - {number: 5, title: Merge forms}", "  - {number: 999, title: Merge}")
+    text = _edit(text, "    strategy: 5\n", "    strategy: 999\n")
+
+    goal = import_plan(text)
+
+    assert goal.milestones.get(position=1).comment == comment
+    assert goal.policies == programs
+    assert goal.strategies.filter(number=999).exists()
+
+
+def _yaml_quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "two\nlines", "a\ttab", "CRLF\r\nline", "NUL\x00", "bell\x07", "DEL\x7f",
+     "C1\x85.", "sep\u2028.", "émoji 🙂"],
+)  # fmt: skip
+def test_the_comment_form_and_the_importer_refuse_the_same_characters(value):
+    from milestones.forms import StatusUpdateForm
+
+    form = StatusUpdateForm(
+        {
+            "m1-status": Status.ON_TRACK,
+            "m1-comment": value,
+            "m1-period": "Q1 FY20",
+            "m1-version": 1,
+        },
+        milestone=Milestone(pk=1),
+    )
+    quoted = value.encode("unicode_escape").decode().replace('"', '\\"')
+    plan = _edit(
+        MINIMAL, "milestones: []\n", f'milestones:\n  - {{title: M, comment: "{quoted}"}}\n'
+    )
+    try:
+        import_plan(plan)
+        imported = True
+    except PlanError as error:
+        assert error.errors[0].startswith("line 9: milestones[0].comment: "), error.errors
+        imported = False
+
+    assert form.is_valid() == imported, form.errors
+
+
+@pytest.mark.parametrize("years", [(MIN_FISCAL_YEAR, MIN_FISCAL_YEAR + 1),
+                                   (MAX_FISCAL_YEAR - 1, MAX_FISCAL_YEAR)])  # fmt: skip
+def test_a_goal_imported_at_either_end_of_the_fiscal_years_shows_its_pages(
+    client, admin_user, years
+):
+    text = _edit(MINIMAL, "  fiscal_years: [2020]", f"  fiscal_years: [{years[0]}, {years[1]}]")
+    text = _edit(text, "milestones: []\n", f"milestones:\n  - {{title: M, due: FY{years[0]}}}\n")
+    goal = import_plan(text)
+    client.force_login(admin_user)
+
+    for name in ("goal_dashboard", "goal_plan", "goal_history"):
+        response = client.get(reverse(name, kwargs={"slug": goal.slug}))
+        assert response.status_code == 200, name
 
 
 # -- the commands ---------------------------------------------------------------------------
@@ -778,6 +949,57 @@ def test_the_import_command_prints_every_error_and_exits_non_zero(tmp_path, caps
     assert f"line {_line_of(text, 'due: Q5 FY19')}: milestones[4].due:" in err
     assert "goal.sensitivity: 'secret' is not a sensitivity" in err
     assert not Goal.objects.exists()
+
+
+REFUSED_BY_THE_COMMAND = {
+    "a bad period": (
+        _edit(MINIMAL, "milestones: []", "milestones: [{title: M, due: Q5 FY19}]"),
+        'line 8: milestones[0].due: "Q5 FY19" is not a fiscal period',
+    ),
+    "over the size limit": (
+        "x" * 101,
+        "line 1: (document): the file is over 100 bytes, the most an import reads",
+    ),
+    "nested brackets": (
+        _edit(MINIMAL, "strategies: []", f"strategies: {'[' * 900}{']' * 900}"),
+        "line 7: (document): lists and mappings are nested over 20 levels deep",
+    ),
+    "NUL in the short name": (
+        _edit(
+            MINIMAL,
+            "  title: Reduce paperwork\n",
+            '  title: Reduce paperwork\n  short_name: "S\\0"\n',
+        ),
+        "line 5: goal.short_name: contains the control character U+0000 (character 2)",
+    ),
+    "a comment over the form's limit": (
+        _edit(MINIMAL, "milestones: []", f"milestones: [{{title: M, comment: {'c' * 4001}}}]"),
+        "line 8: milestones[0].comment: is 4,001 characters long; at most 4,000 are allowed",
+    ),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", REFUSED_BY_THE_COMMAND)
+def test_the_import_command_refuses_with_a_line_and_leaves_a_fresh_database_empty(
+    case, tmp_path, capsys, manage, settings
+):
+    text, message = REFUSED_BY_THE_COMMAND[case]
+    settings.PLAN_IMPORT_MAX_BYTES = 100 if case == "over the size limit" else 5_000_000
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    before = _row_counts()
+
+    with pytest.raises(SystemExit) as exit_:
+        manage("import_plan", str(path))
+
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert f"{path}: not imported, nothing changed (1 error):\n{message}" in err
+    assert "Traceback" not in err
+    # Nothing at all: not even the system user the import would have acted as.
+    assert _row_counts() == before
+    assert before["auth.User"] == 0
 
 
 @pytest.mark.django_db

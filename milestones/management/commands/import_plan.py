@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from milestones.plan_yaml import IMPORT_REASON, PlanError, import_plan, parse_plan
-from strategies.history import get_system_user
+from milestones.plan_yaml import IMPORT_REASON, PlanError, check_size, import_plan, parse_plan
 from strategies.models import Goal
 
 
@@ -32,7 +32,14 @@ class Command(BaseCommand):
     def handle(self, *args, file, replace, if_absent, **options):
         path = Path(file)
         try:
-            text = path.read_text(encoding="utf-8")
+            # One byte past the limit is enough to refuse it: a huge file is never read
+            # whole (nor is a pipe, whose size is unknown beforehand).
+            with path.open("rb") as stream:
+                data = stream.read(settings.PLAN_IMPORT_MAX_BYTES + 1)
+            check_size(len(data))
+            text = data.decode("utf-8")
+        except PlanError as error:
+            raise self.refusal(path, error) from None
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {path}: {error}") from None
         try:
@@ -41,17 +48,22 @@ class Command(BaseCommand):
                 if Goal.objects.filter(slug=slug).exists():
                     self.stdout.write(f'The plan "{slug}" is already loaded; nothing changed.')
                     return
+            # As the system user, who is made (on a fresh database) in the import's own
+            # transaction: a refused import leaves not even that behind.
             goal = import_plan(
                 text,
                 replace=replace,
-                user=get_system_user(),
                 reason=f"{IMPORT_REASON} ({path.name})",
                 source="command:import_plan",
             )
         except PlanError as error:
-            count = len(error.errors)
-            raise CommandError(
-                f"{path}: not imported, nothing changed ({count} error{'s' * (count != 1)}):\n"
-                + "\n".join(error.errors)
-            ) from None
+            raise self.refusal(path, error) from None
         self.stdout.write(self.style.SUCCESS(f'Imported the plan "{goal.slug}" from {path}.'))
+
+    @staticmethod
+    def refusal(path: Path, error: PlanError) -> CommandError:
+        count = len(error.errors)
+        return CommandError(
+            f"{path}: not imported, nothing changed ({count} error{'s' * (count != 1)}):\n"
+            + "\n".join(error.errors)
+        )

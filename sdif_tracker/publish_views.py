@@ -1,5 +1,5 @@
-"""Publishing the quarterly update and what comes out of the plan: the published plan of a
-quarter (``/goals/<slug>/plan/?quarter=Q3+FY19``, through ``views.goal_plan``), its PDF,
+"""Publishing the quarterly update and what comes out of the plan: what the plan page
+shows (``plan_context``; with ``?quarter=Q3+FY19`` the published plan of a quarter), its PDF,
 the milestone exports (CSV, XLSX), the YAML plan for admins, and key indicators.
 
 Parse → fetch through ``access`` → call ``publishing``/``exports``/``indicators`` →
@@ -8,25 +8,55 @@ render, redirect or send the file.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from milestones.plan_yaml import export_plan
-from sdif_tracker import access, charts, exports, indicators, publishing
+from sdif_tracker import access, asof, charts, dashboard, exports, indicators, publishing
+from sdif_tracker.asof_views import READ_ONLY, requested_moment
 from strategies.models import Goal, Indicator
 from strategies.periods import FiscalPeriod
 
-# -- the published plan page: what views.goal_plan adds ----------------------------------
+# -- the published plan page: what views.goal_plan and its PDF show -----------------------
+
+
+def plan_context(request, goal: Goal) -> dict:
+    """The plan page's context: the current plan; with ``?quarter=`` a published quarter
+    as it was published; with ``?as_of=`` (signed-in users) the plan as it stood then."""
+    context = {"goal": goal, "perms_goal": access.permissions_for(request.user, goal)}
+    moment = None
+    if request.GET.get("as_of"):
+        if request.user.is_authenticated:
+            moment = requested_moment(request)
+        else:
+            messages.info(request, _("Sign in to see the plan as it stood earlier."))
+    published = quarter_context(request, goal) if moment is None else None
+    if published is not None:
+        context.update(published)
+    elif moment is None:
+        context["plan"] = dashboard.published_plan(goal)
+    else:
+        past = asof.plan_as_of(goal, moment, with_progress=True, with_indicators=True)
+        context.update(as_of=moment, perms_goal=READ_ONLY, existed=past.existed)
+        if past.existed:
+            context.update(goal=past.goal, plan=dashboard.published_plan_as_of(past))
+    context.update(plan_extras(request, goal, context))
+    return context
 
 
 def quarter_url(goal: Goal, period: FiscalPeriod) -> str:
@@ -128,11 +158,56 @@ def publish(request, slug):
     return redirect(goal.get_plan_url() + "#publishing")
 
 
+# A published quarter's PDF never changes, so it is rendered once and kept: a burst of
+# downloads (anyone may download a public goal's) costs one rendering, not one a request
+# (one per process with the default local-memory cache, one in all with CACHE_URL).
+# A day bounds how long a changed layout takes to reach the cached copies after a deploy.
+PUBLISHED_PDF_SECONDS = 24 * 60 * 60
+
+
+def _published_pdf_key(request, goal: Goal) -> str | None:
+    """The cache key of the PDF asked for when it is a published quarter's (by goal,
+    publication, language and paper); None for the current plan or one as of a date,
+    which are rendered on each request so that they show the latest edits."""
+    text = request.GET.get("quarter", "").strip()
+    if not text or request.GET.get("as_of", "").strip():
+        return None
+    try:
+        period = FiscalPeriod.parse(text)
+    except ValueError:
+        return None
+    summary = publishing.published_summary(goal, period) if period.is_quarter else None
+    if summary is None:
+        return None
+    return ":".join(
+        [
+            "plan-pdf",
+            str(goal.pk),
+            str(summary.pk),
+            summary.published_at.isoformat(),
+            get_language(),
+            settings.PDF_PAGE_SIZE,
+        ]
+    )
+
+
+def render_plan_pdf(request, goal: Goal) -> bytes:
+    """The plan page's plan (``plan_context``) through the print template: no site
+    navigation, no user, no forms; whoever downloads it gets the same document."""
+    context = plan_context(request, goal)
+    context.update(
+        perms_goal=READ_ONLY,
+        edition=publishing.edition_label(
+            published=context.get("published"), as_of=context.get("as_of")
+        ),
+    )
+    html = render_to_string("strategies/goal_plan_print.html", context)
+    return exports.html_to_pdf(html, base_url=request.build_absolute_uri("/"))
+
+
 @require_safe
 def plan_pdf(request, slug):
-    """The published plan page (with ``?quarter=`` or ``?as_of=`` as given) as a PDF."""
-    from sdif_tracker import views
-
+    """The plan page (with ``?quarter=`` or ``?as_of=`` as given) as a tagged PDF."""
     support = exports.pdf_support()
     if not support.available:
         return HttpResponse(
@@ -144,10 +219,16 @@ def plan_pdf(request, slug):
             status=503,
             content_type="text/plain; charset=utf-8",
         )
-    page = views.goal_plan(request, slug)
-    if page.status_code != 200:
-        return page
-    pdf = exports.html_to_pdf(page.content.decode(), base_url=request.build_absolute_uri("/"))
+    try:
+        goal = access.get_goal_for_plan(request.user, slug)
+    except access.LoginRequired:
+        return redirect_to_login(request.get_full_path())
+    key = _published_pdf_key(request, goal)
+    pdf = cache.get(key) if key else None
+    if pdf is None:
+        pdf = render_plan_pdf(request, goal)
+        if key:
+            cache.set(key, pdf, PUBLISHED_PDF_SECONDS)
     quarter = request.GET.get("quarter", "").strip()
     name = slugify(f"{slug} plan {quarter}".strip()) or "plan"
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -148,6 +148,26 @@ def quarter_plan(goal: Goal, summary: ProgressSummary) -> QuarterPlan:
     return QuarterPlan(summary=summary, plan=dashboard.published_plan_as_of(past))
 
 
+def edition_label(
+    *, published: ProgressSummary | None = None, as_of: asof.Moment | None = None
+) -> str:
+    """Which plan a printed copy is, for its running header: "Q3 FY19 update, published
+    3 July 2019", "As it stood on 30 June 2019 (end of Q3 FY19)" or "Current plan, Q1
+    FY20, printed 5 October 2019"."""
+    if published is not None:
+        return _("%(period)s update, published %(day)s") % {
+            "period": published.period,
+            "day": date_format(timezone.localtime(published.published_at), "j F Y"),
+        }
+    if as_of is not None:
+        return _("As it stood on %(moment)s") % {"moment": as_of.label}
+    today = timezone.localdate()
+    return _("Current plan, %(quarter)s, printed %(day)s") % {
+        "quarter": current_quarter(today),
+        "day": date_format(today, "j F Y"),
+    }
+
+
 def data_statement_source(progress: list[ProgressSummary]) -> ProgressSummary | None:
     """The update whose data accuracy and reliability statement the plan prints: the
     newest one that states any of it."""

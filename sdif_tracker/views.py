@@ -87,27 +87,9 @@ def goal_plan(request, slug):
         goal = access.get_goal_for_plan(request.user, slug)
     except access.LoginRequired:
         return redirect_to_login(request.get_full_path())
-    context = {"goal": goal, "perms_goal": access.permissions_for(request.user, goal)}
-    moment = None
+    context = publish_views.plan_context(request, goal)
     if request.user.is_authenticated:
         context["picker"] = asof.ended_quarter_ends(goal)
-    if request.GET.get("as_of"):
-        if request.user.is_authenticated:
-            moment = requested_moment(request)
-        else:
-            messages.info(request, _("Sign in to see the plan as it stood earlier."))
-    # ?quarter=: a published quarter, frozen as it was published (publish_views).
-    published = publish_views.quarter_context(request, goal) if moment is None else None
-    if published is not None:
-        context.update(published)
-    elif moment is None:
-        context["plan"] = dashboard.published_plan(goal)
-    else:
-        past = asof.plan_as_of(goal, moment, with_progress=True, with_indicators=True)
-        context.update(as_of=moment, perms_goal=READ_ONLY, existed=past.existed)
-        if past.existed:
-            context.update(goal=past.goal, plan=dashboard.published_plan_as_of(past))
-    context.update(publish_views.plan_extras(request, goal, context))
     return render(request, "strategies/goal_plan.html", context)
 
 
@@ -171,6 +153,7 @@ def milestone_update(request, slug, pk):
 
     form = _status_form(milestone, request.POST)
     conflict = None
+    stale_version = False
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -184,6 +167,7 @@ def milestone_update(request, slug, pk):
                 expected_version=data["version"],
             )
         except StaleMilestoneError as stale:
+            stale_version = True
             conflict = _conflict(stale, data["version"])
             milestone = stale.milestone
             milestone.goal = access.get_goal_for_user(request.user, slug)
@@ -191,6 +175,17 @@ def milestone_update(request, slug, pk):
             rebound = request.POST.copy()
             rebound[form.add_prefix("version")] = str(milestone.version)
             form = _status_form(milestone, rebound)
+            if not conflict:
+                # No save after the version the form claims: it was not opened from
+                # this milestone's page as it is now (another tab, an edited form).
+                form.add_error(
+                    None,
+                    _(
+                        "This form does not match the milestone's saved version, so nothing "
+                        "was saved. What you typed is kept below: check it against the "
+                        "milestone as it is now and save again."
+                    ),
+                )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -206,7 +201,7 @@ def milestone_update(request, slug, pk):
             messages.success(request, text)
             return redirect(saved)
 
-    status = 409 if conflict else 400
+    status = 409 if stale_version else 400
     if request.htmx:
         # htmx swaps only 2xx responses; the form row carries the errors itself.
         context = _row_context(request, milestone, form=form, conflict=conflict)

@@ -20,7 +20,7 @@ from milestones.models import (
 )
 from strategies.history import recorded_change
 from strategies.models import Goal, Strategy
-from strategies.periods import FiscalPeriod
+from strategies.periods import FiscalPeriod, current_quarter
 
 # A change to one of these, or an update that leaves one of them, must say why.
 COMMENT_REQUIRED_STATUSES = (Status.DELAYED, Status.AT_RISK)
@@ -40,6 +40,36 @@ class StaleMilestoneError(Exception):
         super().__init__(f"Milestone {milestone.pk} changed since version was read.")
         self.milestone = milestone
         self.versions = versions
+
+
+def goal_period_label(goal: Goal) -> str:
+    """ "FY18–FY19": the fiscal years a goal runs over (an en dash reads the same in
+    every language)."""
+    first, last = FiscalPeriod(goal.first_fiscal_year), FiscalPeriod(goal.last_fiscal_year)
+    if first == last:
+        return str(first)
+    return f"{first}–{last}"
+
+
+def reporting_period_error(*, goal: Goal, period: FiscalPeriod) -> ValidationError | None:
+    """Why ``period`` cannot be reported on for ``goal`` (None if it can): a status update
+    or quarterly update reports on the goal's fiscal years, or on the current quarter
+    (a goal past its end is still reported on as the quarters go by)."""
+    now = current_quarter()
+    if period == now or (
+        period.fiscal_year is not None
+        and goal.first_fiscal_year <= period.fiscal_year <= goal.last_fiscal_year
+    ):
+        return None
+    values = {"goal_period": goal_period_label(goal), "now": now}
+    if goal.first_fiscal_year <= now.fiscal_year <= goal.last_fiscal_year:
+        message = _("Report on the goal's period, %(goal_period)s.") % values
+    else:
+        message = (
+            _("Report on the goal's period, %(goal_period)s, or the current quarter, %(now)s.")
+            % values
+        )
+    return ValidationError(message, code="period_outside_goal")
 
 
 def validate_status_update(
@@ -62,6 +92,8 @@ def validate_status_update(
         add("period", _("Choose the reporting quarter of this update."), "period_required")
     elif not period.is_quarter:
         add("period", _("The reporting period is a quarter, e.g. Q3 FY19."), "period_quarter")
+    elif (refusal := reporting_period_error(goal=milestone.goal, period=period)) is not None:
+        errors.setdefault("period", []).append(refusal)
     changed = status != milestone.status
     if not comment.strip() and (changed or status in COMMENT_REQUIRED_STATUSES):
         add(
@@ -212,6 +244,9 @@ def save_progress_summary(
         raise TypeError(f"Not fields of a quarterly update: {', '.join(sorted(unknown))}")
     details["summary"] = summary
     details = {name: (value or "").strip() for name, value in details.items()}
+    refusal = reporting_period_error(goal=goal, period=period)
+    if refusal is not None:
+        raise ValidationError({"period": refusal})
     existing = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
     if expected_updated_at is not UNCHECKED:
         current = existing.updated_at if existing is not None else None
@@ -342,7 +377,40 @@ def revert_milestone(*, milestone: Milestone, record, user, expected_version: in
             )
         )
         raise StaleMilestoneError(locked, newer)
-    return _restore_version(locked, record, user=user)
+    status, comment, revised_due = locked.status, locked.comment, locked.revised_due
+    reverted = _restore_version(locked, record, user=user)
+    if (reverted.status, reverted.comment) != (status, comment):
+        # The status log must end with the state the milestone now has, not the one
+        # the revert took away.
+        _record_revert_update(
+            reverted,
+            record=record,
+            user=user,
+            previous_status=status,
+            revised_due_changed=reverted.revised_due != revised_due,
+        )
+    return reverted
+
+
+def _record_revert_update(milestone, *, record, user, previous_status, revised_due_changed):
+    """The status update a revert adds: who reverted to which version, and the status
+    and comment the milestone has now. It belongs to the reporting period of the update
+    it corrects (so it does not count as this quarter's review), or else this quarter."""
+    latest = milestone.status_updates.order_by("-created_at", "-id").first()
+    reason = revert_reason(record=record, user=user)
+    update = StatusUpdate(
+        milestone=milestone,
+        author=user,
+        author_name=user.get_username(),
+        period=latest.period if latest is not None else current_quarter(),
+        previous_status=previous_status,
+        status=milestone.status,
+        comment=f"{reason}.\n{milestone.comment}".strip(),
+        revised_due=milestone.revised_due if revised_due_changed else None,
+    )
+    update.clean_fields(exclude=["milestone", "author"])
+    with recorded_change(user=user, reason=reason):
+        update.save()
 
 
 @transaction.atomic

@@ -2,8 +2,9 @@
 user may see), and the published plan as PDF (WeasyPrint, where the server has it).
 
 Every text cell is formula-injection safe: a spreadsheet treats a cell starting with
-= + - @ (or a tab or carriage return before one) as a formula, so such values get a
-leading apostrophe, which spreadsheets show as text.
+= + - @ (after any spaces or line breaks, and in their full-width forms too) as a
+formula, so such values get a leading apostrophe, which spreadsheets show as text. The
+audit log's CSV uses the same ``safe_cell``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import mimetypes
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,12 +29,18 @@ from django.utils.translation import gettext as _
 from milestones.models import Milestone
 from strategies.models import Goal
 
-# WeasyPrint logs each Bootstrap rule it does not support (hundreds a page) and its
-# progress; only its errors are worth a log line.
-for _name in ("weasyprint", "weasyprint.progress"):
+# WeasyPrint logs each CSS rule it does not support and its progress, and fontTools
+# (which subsets the fonts embedded in every PDF) some forty lines a font at INFO;
+# only their errors are worth a log line.
+for _name in ("weasyprint", "weasyprint.progress", "fontTools"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may run as a formula: a cell whose first visible character is one
+# of these, also in their full-width and small forms (NFKC folds ＝ and ﹦ to =), since
+# spreadsheets trim leading spaces and line breaks and some fold those forms too. A cell
+# starting with a tab or carriage return is quoted as well, as OWASP advises.
+FORMULA_TRIGGERS = frozenset("=+-@")
+CONTROL_STARTS = ("\t", "\r")
 
 # The Key Milestones columns of the published plan, then what a spreadsheet user needs to
 # match rows up again.
@@ -53,9 +65,18 @@ def safe_cell(value) -> str | int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = str(value)
-    if text.startswith(FORMULA_TRIGGERS):
+    if text.startswith(CONTROL_STARTS) or _first_visible(text) in FORMULA_TRIGGERS:
         return "'" + text
     return text
+
+
+def _first_visible(text: str) -> str:
+    """The first character that is not white space or invisible formatting (zero-width
+    space, byte-order mark), in its compatibility form; "" if there is none."""
+    for char in text:
+        if not char.isspace() and unicodedata.category(char) != "Cf":
+            return unicodedata.normalize("NFKC", char)[:1]
+    return ""
 
 
 def due_text(milestone: Milestone) -> str:
@@ -153,31 +174,60 @@ def pdf_support() -> PdfSupport:
     return PdfSupport(True)
 
 
-def _static_path(url: str) -> Path:
-    """The file behind ``url`` if it is one of the app's static files; else ValueError."""
+def _static_name(url: str) -> str:
+    """The static file ``url`` points at (``css/app.css``, or its hashed name once
+    collected); ValueError for anything else: no other file of the server, no network."""
     static = "/" + settings.STATIC_URL.lstrip("/")
     rest = url.split("://", 1)[-1]
     path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
-    path = path.split("?", 1)[0].split("#", 1)[0]
-    if not path.startswith(static) or ".." in path:
+    path = unquote(path.split("?", 1)[0].split("#", 1)[0])
+    if not path.startswith(static) or ".." in path or "\\" in path:
         raise ValueError(f"Refusing to fetch {url} while rendering a PDF.")
-    found = finders.find(path[len(static) :])
-    if not found:
-        raise ValueError(f"No static file {path}.")
-    return Path(found)
+    return path[len(static) :]
 
 
-def html_to_pdf(html: str, *, base_url: str) -> bytes:
-    """The page rendered to PDF with its print stylesheet. WeasyPrint may fetch the
-    app's own static files only: never the network, never another file of the server."""
+def static_content(name: str) -> bytes:
+    """Static file ``name`` as the site serves it. With DEBUG the templates name the
+    source files, which the finders find; in production they name the hashed copies
+    ``collectstatic`` wrote (``css/app.3f9c….css``), which only the storage has."""
+    found = finders.find(name)
+    if found:
+        return Path(found).read_bytes()
+    if staticfiles_storage.exists(name):
+        with staticfiles_storage.open(name) as file:
+            return file.read()
+    raise ValueError(f"No static file {name}.")
+
+
+def html_to_pdf(html: str, *, base_url: str, page_size: str | None = None) -> bytes:
+    """The print page rendered to a tagged PDF (PDF/UA-1: structure tree, title and
+    language from the page) on ``page_size`` paper (settings.PDF_PAGE_SIZE by default).
+    WeasyPrint may fetch the app's own static files and data: URLs only."""
     import weasyprint
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class StaticOnlyFetcher(URLFetcher):
         def fetch(self, url, headers=None):
-            path = _static_path(url)
-            content_type = "text/css" if path.suffix == ".css" else "application/octet-stream"
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            name = _static_name(url)
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, static_content(name), {"Content-Type": content_type})
 
+    page = weasyprint.CSS(string=page_css(page_size or settings.PDF_PAGE_SIZE))
     document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher())
-    return document.write_pdf()
+    return document.write_pdf(stylesheets=[page], pdf_variant="pdf/ua-1")
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
+
+
+def page_css(size: str) -> str:
+    """What the print stylesheet cannot say, being static: the paper (a setting) and
+    "Page 3 of 7" in the active language, in the bottom right corner of every page."""
+    pattern = _("Page %(number)s of %(pages)s")
+    counters = {"%(number)s": "counter(page)", "%(pages)s": "counter(pages)"}
+    parts = re.split(r"(%\((?:number|pages)\)s)", pattern)
+    content = " ".join(counters.get(part) or _css_string(part) for part in parts if part)
+    return f"@page {{ size: {size}; @bottom-right {{ content: {content}; }} }}"

@@ -15,6 +15,8 @@ by goal and field in SQL (``sdif_tracker/audit.py``).
 from __future__ import annotations
 
 import contextvars
+import logging
+import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -27,6 +29,8 @@ from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 from sdif_tracker.client_address import client_address
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -247,15 +251,35 @@ def _fill_audit_fields(sender, history_instance, history_user, instance=None, **
 pre_create_historical_record.connect(_fill_audit_fields, dispatch_uid="sdif_audit_fields")
 
 
+# A client's own X-Request-ID is logged beside the server's id, cut to this length and
+# to printable ASCII so it cannot forge log lines or arrive as mojibake.
+CLIENT_REQUEST_ID_MAX_LENGTH = 64
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+def client_request_id(request) -> str:
+    """The client's ``X-Request-ID``, sanitised for a log line ("" if none)."""
+    raw = request.headers.get("X-Request-ID", "")
+    return _UNPRINTABLE.sub("?", raw[:CLIENT_REQUEST_ID_MAX_LENGTH]).strip()
+
+
 class HistoryContextMiddleware:
-    """Record the signed-in user, client IP and a request id on every change of a request."""
+    """Record the signed-in user, client IP and a request id on every change of a request.
+
+    The request id is always the server's own (a client could otherwise choose the id
+    its changes are filed under in the audit trail); a client's ``X-Request-ID`` is only
+    logged beside it, so the two can be matched up.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        request_id = uuid.uuid4().hex
         request.request_id = request_id
+        client_id = client_request_id(request)
+        if client_id:
+            logger.info("Request %s carries the client's X-Request-ID %r", request_id, client_id)
         source = "admin" if request.path.startswith("/admin/") else "web"
         user = request.user if getattr(request.user, "is_authenticated", False) else None
         token = _context.set(

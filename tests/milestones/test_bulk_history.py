@@ -99,7 +99,7 @@ def test_the_rows_carry_the_audit_fields_the_service_writes(demo):
 def test_the_reason_is_worded_as_the_service_words_it(demo):
     """Bulk rows and service rows share one wording (services.status_update_reason)."""
     milestone = Milestone.objects.order_by("pk").first()
-    period = FiscalPeriod(2019, 2)
+    period = FiscalPeriod(milestone.goal.first_fiscal_year, 2)
     reasons = []
     for status in (Status.ON_TRACK, Status.ON_TRACK, Status.COMPLETED):
         old = milestone.status
@@ -116,8 +116,8 @@ def test_the_reason_is_worded_as_the_service_words_it(demo):
         assert reasons[-1] == status_update_reason(period=period, old=old, new=status)
 
     assert reasons[1:] == [
-        "Status update for Q2 FY19: On track confirmed",
-        "Status update for Q2 FY19: On track → Completed",
+        f"Status update for {period}: On track confirmed",
+        f"Status update for {period}: On track → Completed",
     ]
     generate(history_rows=20)
     bulk_reasons = set(

@@ -195,14 +195,14 @@ def test_the_lockout_page_says_how_long_to_wait(client, ada, settings, minutes, 
 
 
 def test_rotating_forwarded_headers_does_not_reset_the_count(client, ada):
-    # A new username and a new forged client address on every attempt: only a count
-    # kept by the connection's own address (REMOTE_ADDR) can catch this.
+    # A new forged client address on every attempt: only a count kept by the
+    # connection's own address (REMOTE_ADDR) can catch this.
     statuses = []
     for i in range(LIMIT + 1):
         forged = f"203.0.113.{i + 1}"
         response = log_in(
             client,
-            f"guess{i}" if i < LIMIT else "ada",
+            "ada",
             WRONG if i < LIMIT else PASSWORD,
             ip=ATTACKER,
             HTTP_X_FORWARDED_FOR=forged,
@@ -216,18 +216,29 @@ def test_rotating_forwarded_headers_does_not_reset_the_count(client, ada):
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {ATTACKER}
 
 
-def test_a_locked_out_address_cannot_log_in_as_anyone(client, ada, bob):
+def test_the_locked_username_and_address_stay_locked_for_every_door(client, ada):
     lock_out(client, "ada", ip=ATTACKER)
 
-    assert log_in(client, "bob", ip=ATTACKER).status_code == 429
+    assert log_in(client, "ada", ip=ATTACKER).status_code == 429
+    assert log_in(client, "ada", ip=ATTACKER, url=reverse("admin:login")).status_code == 429
     assert not signed_in(client)
 
 
-def test_a_locked_out_username_cannot_log_in_from_anywhere(client, ada):
+def test_an_attacker_elsewhere_does_not_lock_the_real_user_out(client, ada):
+    # The lock is on the username at the attacker's address; a lock on the username
+    # alone would let anyone keep anyone out by failing on purpose.
     lock_out(client, "ada", ip=ATTACKER)
 
-    assert log_in(client, "ada", ip=OFFICE).status_code == 429
-    assert not signed_in(client)
+    assert log_in(client, "ada", ip=OFFICE).status_code == 302
+    assert signed_in(client)
+
+
+def test_a_locked_address_may_still_sign_in_as_another_user(client, ada, bob):
+    # Colleagues behind one office address are not locked out by one of them.
+    lock_out(client, "ada", ip=ATTACKER)
+
+    assert log_in(client, "bob", ip=ATTACKER).status_code == 302
+    assert signed_in(client)
 
 
 def test_other_users_at_other_addresses_are_not_locked_out(client, ada, bob):
@@ -263,15 +274,18 @@ def test_the_lock_lifts_once_the_cooloff_has_passed(client, ada, minutes_ago, st
     assert signed_in(client) is (status == 302)
 
 
-def test_an_attempt_while_locked_out_starts_the_wait_again(client, ada):
+def test_attempts_while_locked_out_do_not_extend_the_wait(client, ada):
     lock_out(client, "ada")
     AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=14))
+    for _ in range(3):
+        assert log_in(client, "ada", WRONG, ip=ATTACKER).status_code == 429
     assert log_in(client, "ada", ip=ATTACKER).status_code == 429
 
-    # Two minutes on, the first failures are past the cool-off; that last attempt is not.
+    # Two minutes on, the failures that caused the lock are past the cool-off: the
+    # attempts made during the lock did not start it again.
     AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=2))
 
-    assert log_in(client, "ada", ip=ATTACKER).status_code == 429
+    assert log_in(client, "ada", ip=ATTACKER).status_code == 302
 
 
 def test_the_admin_login_is_throttled_too(client, admin_user):
@@ -286,8 +300,32 @@ def test_the_admin_login_is_throttled_too(client, admin_user):
     assert response.status_code == 429
     assert parse(response.content).find("h1").text == "Too many failed logins"
     assert client.get(reverse("admin:index")).status_code == 302
-    # One count for both doors: the app's login refuses the same username.
-    assert log_in(client, "root", "pw-not-used", ip=OFFICE).status_code == 429
+    # One count for both doors: the app's login refuses the same username there.
+    assert log_in(client, "root", "pw-not-used", ip=ATTACKER).status_code == 429
+
+
+def test_many_failures_for_one_username_from_many_addresses_alert_but_do_not_lock(
+    client, ada, settings, caplog
+):
+    settings.LOGIN_USERNAME_ALERT_LIMIT = 3 * LIMIT
+    addresses = [f"203.0.113.{n}" for n in range(1, 7)]
+
+    with caplog.at_level("WARNING", logger="sdif_tracker.login_throttle"):
+        # Each address stays one failure short of its own lock.
+        for address in addresses:
+            for _ in range(LIMIT - 1):
+                assert log_in(client, "ada", WRONG, ip=address).status_code == 200
+
+    alerts = [r for r in caplog.records if r.name == "sdif_tracker.login_throttle"]
+    assert [(r.levelname, r.getMessage()) for r in alerts] == [
+        (
+            "WARNING",
+            f"Login alert: {3 * LIMIT} failed logins for username 'ada' from 4 addresses in "
+            f"the last {COOLOFF_MINUTES} minutes; the account is not locked, each address "
+            "is throttled on its own.",
+        )
+    ]
+    assert log_in(client, "ada", ip=OFFICE).status_code == 302
 
 
 # -- sessions ----------------------------------------------------------------------------
@@ -421,7 +459,12 @@ def test_changing_the_password_keeps_the_user_signed_in(client, ada):
 
 # -- configuration -----------------------------------------------------------------------
 
-SIGN_IN_VARIABLES = ("LOGIN_FAILURE_LIMIT", "LOGIN_COOLOFF_MINUTES", "SESSION_IDLE_MINUTES")
+SIGN_IN_VARIABLES = (
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_COOLOFF_MINUTES",
+    "LOGIN_USERNAME_ALERT_LIMIT",
+    "SESSION_IDLE_MINUTES",
+)
 
 
 def load_settings(monkeypatch, **env):
@@ -439,7 +482,9 @@ def test_sign_in_defaults(monkeypatch):
 
     assert loaded["AXES_FAILURE_LIMIT"] == 5
     assert loaded["AXES_COOLOFF_TIME"] == timedelta(minutes=15)
-    assert loaded["AXES_LOCKOUT_PARAMETERS"] == ["ip_address", "username"]
+    assert loaded["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]
+    assert loaded["AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT"] is False
+    assert loaded["LOGIN_USERNAME_ALERT_LIMIT"] == 50
     assert loaded["AXES_RESET_ON_SUCCESS"] is True
     assert loaded["SESSION_COOKIE_AGE"] == 30 * 60
     assert loaded["SESSION_SAVE_EVERY_REQUEST"] is True
@@ -450,10 +495,15 @@ def test_sign_in_defaults(monkeypatch):
 
 def test_sign_in_settings_come_from_the_environment(monkeypatch):
     loaded = load_settings(
-        monkeypatch, LOGIN_FAILURE_LIMIT="8", LOGIN_COOLOFF_MINUTES="60", SESSION_IDLE_MINUTES="10"
+        monkeypatch,
+        LOGIN_FAILURE_LIMIT="8",
+        LOGIN_COOLOFF_MINUTES="60",
+        LOGIN_USERNAME_ALERT_LIMIT="200",
+        SESSION_IDLE_MINUTES="10",
     )
 
     assert loaded["AXES_FAILURE_LIMIT"] == 8
+    assert loaded["LOGIN_USERNAME_ALERT_LIMIT"] == 200
     assert loaded["AXES_COOLOFF_TIME"] == timedelta(minutes=60)
     assert loaded["SESSION_COOKIE_AGE"] == 10 * 60
 

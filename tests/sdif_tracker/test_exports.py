@@ -95,11 +95,31 @@ def test_cells_that_would_run_as_formulas_are_written_as_text(goal, fmt):
         assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formulas_behind_spaces_line_breaks_or_in_full_width_are_written_as_text(goal, fmt):
+    MilestoneFactory(
+        goal=goal, title=' =HYPERLINK("http://evil")', comment="\n=1+2", owner="＝1+2"
+    )
+    MilestoneFactory(goal=goal, title="\u200b-2+3", comment="  ＋1", owner="＠ofac")
+
+    response = client_for(UserFactory()).get(
+        reverse(f"goal_milestones_{fmt}", kwargs={"slug": goal.slug})
+    )
+    rows = csv_rows(response) if fmt == "csv" else xlsx_rows(response)
+
+    assert [(r[0], r[4], r[5]) for r in rows[1:]] == [
+        ('\' =HYPERLINK("http://evil")', "'\n=1+2", "'＝1+2"),
+        ("'\u200b-2+3", "'  ＋1", "'＠ofac"),
+    ]
+
+
 def test_safe_cell_leaves_ordinary_values_alone():
     assert safe_cell("Assist with reforms") == "Assist with reforms"
     assert safe_cell(3) == 3
     assert safe_cell(None) == ""
     assert safe_cell("a=b") == "a=b"
+    assert safe_cell("  Q3 review — 5 = 5") == "  Q3 review — 5 = 5"
+    assert safe_cell("") == ""
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -142,6 +142,18 @@ class TestProgressSummary:
         assert "a quarter is Q1 to Q4" in page
         assert f'value="{current_quarter()}"' in page
 
+    @pytest.mark.parametrize("period", ["Q1 FY2999", "FY2017"])
+    def test_a_period_outside_the_goal_is_refused_and_nothing_is_written(
+        self, goal, leader, period
+    ):
+        response = client_for(leader).post(
+            progress_url(goal), {"period": period, "summary": "- Far off", "loaded": ""}
+        )
+
+        assert response.status_code == 400
+        assert "Report on the goal&#x27;s period, FY18–FY19" in response.content.decode()
+        assert not ProgressSummary.objects.exists()
+
     def test_editing_keeps_history_of_each_version(self, goal, leader):
         first = save_progress_summary(
             goal=goal, user=leader, period=FiscalPeriod(2019, 3), summary="- A"

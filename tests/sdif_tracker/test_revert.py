@@ -200,3 +200,56 @@ def test_a_version_of_another_object_or_goal_is_404(admin, story):
         kwargs={"slug": story.goal.slug, "history_id": first_version(foreign.goal).pk},
     )
     assert admin.get(url).status_code == 404
+
+
+def latest_status_update_row(client, milestone) -> list[str]:
+    page = parse(client.get(milestone.get_absolute_url()).content)
+    rows = page.find("table", class_="status-updates").find("tbody").find_all("tr")
+    return [cell.text for cell in rows[-1].find_all("td")]
+
+
+def test_a_reverted_status_ends_the_status_log_with_a_note_of_the_revert(admin, story):
+    milestone = story.milestone(2)
+    original_status, original_comment = story.originals[2]
+    assert (
+        latest_status_update_row(admin, milestone)[3]
+        == f"{Status(original_status).label} → Completed"
+    )
+
+    response = admin.post(
+        milestone_url(milestone, first_version(milestone)),
+        {"version": Milestone.objects.get(pk=milestone.pk).version},
+    )
+
+    assert response.status_code == 302
+    time, by, period, status, comment, revised_due = latest_status_update_row(admin, milestone)
+    assert (by, period, status) == (
+        "root",
+        "Q4 FY19",
+        f"Completed → {Status(original_status).label}",
+    )
+    assert comment == f"Reverted to version of 2018-10-05 10:00 by root.{original_comment}"
+    update = milestone.status_updates.latest("created_at")
+    assert update.history.get().history_change_reason == (
+        "Reverted to version of 2018-10-05 10:00 by root"
+    )
+
+
+def test_a_revert_that_leaves_status_and_comment_adds_no_status_update(admin, story):
+    from milestones.services import move_milestone
+
+    milestone = story.milestone(9)  # added, then only its strategy alignment changes
+    first = first_version(milestone)
+    move_milestone(
+        milestone=milestone, user=story.leader, strategy=None, expected_version=milestone.version
+    )
+    count = milestone.status_updates.count()
+
+    response = admin.post(
+        milestone_url(milestone, first),
+        {"version": Milestone.objects.get(pk=milestone.pk).version},
+    )
+
+    assert response.status_code == 302
+    assert Milestone.objects.get(pk=milestone.pk).strategy is not None
+    assert milestone.status_updates.count() == count

@@ -84,6 +84,20 @@ class TestWithoutJavaScript:
 
         assert f'value="{current_quarter()}"' in page
 
+    def test_the_current_quarter_may_be_reported_on_after_the_goal_has_ended(
+        self, leader, milestone
+    ):
+        from strategies.periods import current_quarter
+
+        assert current_quarter().fiscal_year > milestone.goal.last_fiscal_year
+
+        response = client_for(leader).post(
+            update_url(milestone), post_data(milestone, period=str(current_quarter()))
+        )
+
+        assert response.status_code == 302
+        assert StatusUpdate.objects.get().period == current_quarter()
+
     def test_a_get_of_the_update_url_goes_to_the_form_on_the_milestone_page(
         self, leader, milestone
     ):
@@ -98,6 +112,8 @@ class TestWithoutJavaScript:
             ({"comment": ""}, "comment", "a comment is required"),
             ({"period": "Q5 FY19"}, "period", "a quarter is Q1 to Q4"),
             ({"period": "FY19"}, "period", "The reporting period is a quarter"),
+            ({"period": "Q1 FY2999"}, "period", "Report on the goal's period, FY18–FY19"),
+            ({"period": "Q4 FY17"}, "period", "Report on the goal's period, FY18–FY19"),
             ({"status": "sideways"}, "status", "Select a valid choice"),
             ({"status": Status.DELAYED}, "revised_due", "needs a revised due period"),
             ({"revised_due": "banana"}, "revised_due", "is not a fiscal period"),

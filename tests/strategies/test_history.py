@@ -171,7 +171,28 @@ def test_a_strategy_changed_in_the_admin_records_the_admin_request(admin_client,
     assert row.history_change_reason == EDITED_REASON
     assert row.history_source == "admin"
     assert row.history_ip == "203.0.113.7"
-    assert row.history_request_id == "req-42"
+    # The server's own id, not the one the client sent; the response carries it.
+    assert re.fullmatch(r"[0-9a-f]{32}", row.history_request_id)
+    assert response["X-Request-ID"] == row.history_request_id
+
+
+def test_a_clients_request_id_is_logged_beside_the_servers_never_stored(admin_client, caplog):
+    strategy = StrategyFactory(title="Old title")
+    forged = "caf\xe9\r\nAUDIT: admin deleted everything" + "x" * 100
+
+    with caplog.at_level("INFO", logger="strategies.history"):
+        response = post_admin_change(
+            admin_client, strategy, headers={"X-Request-ID": forged}, title="New title"
+        )
+
+    row = strategy.history.latest()
+    assert row.history_request_id == response["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", row.history_request_id)
+    logged = [r.getMessage() for r in caplog.records if row.history_request_id in r.getMessage()]
+    assert logged == [
+        f"Request {row.history_request_id} carries the client's X-Request-ID "
+        + repr("caf???AUDIT: admin deleted everything" + "x" * 27)
+    ]
 
 
 def test_a_milestone_changed_in_the_admin_records_the_admin_request(admin_client, admin_user):
@@ -186,7 +207,7 @@ def test_a_milestone_changed_in_the_admin_records_the_admin_request(admin_client
     assert row.history_change_reason == EDITED_REASON
     assert row.history_source == "admin"
     assert row.history_ip == "203.0.113.7"
-    # Without an X-Request-ID header the middleware makes one and returns it.
+    # The middleware makes the id and returns it.
     assert re.fullmatch(r"[0-9a-f]{32}", row.history_request_id)
     assert response["X-Request-ID"] == row.history_request_id
 

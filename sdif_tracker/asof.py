@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from milestones.models import Milestone, ProgressSummary
 from strategies.models import Goal, Indicator, IndicatorValue, Strategy
-from strategies.periods import FiscalPeriod, current_quarter
+from strategies.periods import MIN_FISCAL_YEAR, FiscalPeriod, check_day, current_quarter
 
 # -- moments ----------------------------------------------------------------------------
 
@@ -84,6 +84,7 @@ def parse_moment(text: str, *, today: datetime.date | None = None) -> Moment:
         raise ValueError(
             _("%(day)s is in the future.") % {"day": date_format(day, "j F Y")}
         ) from None
+    check_day(day)  # a past date before the first fiscal year a page can show
     return Moment(day)
 
 
@@ -96,6 +97,10 @@ def quarter_moment(period: FiscalPeriod, *, today: datetime.date | None = None) 
 def previous_quarter_moment(moment: Moment | None) -> Moment:
     """The end of the reporting quarter before the one ``moment`` (None: now) falls in."""
     quarter = moment.quarter if moment is not None else current_quarter()
+    if quarter == FiscalPeriod(MIN_FISCAL_YEAR, 1):
+        # No quarter before the first one a period may name, and nothing was recorded
+        # then: its first day is as far back as there is to compare with.
+        return Moment(quarter.start)
     return Moment(quarter.previous_quarter().end)
 
 
@@ -103,10 +108,10 @@ def reporting_quarters(goal: Goal, *, today: datetime.date | None = None) -> lis
     """Every quarter from the goal's first fiscal year up to the current one, newest first."""
     quarter = current_quarter(today)
     first = FiscalPeriod(min(goal.first_fiscal_year, quarter.fiscal_year), 1)
-    quarters = []
-    while quarter >= first:
-        quarters.append(quarter)
+    quarters = [quarter]
+    while quarter > first:
         quarter = quarter.previous_quarter()
+        quarters.append(quarter)
     return quarters
 
 

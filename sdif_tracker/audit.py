@@ -21,7 +21,8 @@ import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.core.exceptions import FieldDoesNotExist
+from django import forms
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from milestones.models import Milestone, ProgressSummary, Status, StatusUpdate
 from sdif_tracker.access import is_admin
+from sdif_tracker.exports import safe_cell
 from strategies.history import IGNORED_FIELDS
 from strategies.models import (
     Agency,
@@ -41,7 +43,7 @@ from strategies.models import (
     Role,
     Strategy,
 )
-from strategies.periods import FiscalPeriod
+from strategies.periods import FiscalPeriod, check_day, parse_day
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 1000
@@ -145,8 +147,14 @@ def format_cursor(when: datetime.datetime, *parts: int) -> str:
     return ",".join([stamp, *map(str, parts)])
 
 
+# Cursor ids are history ids and kind codes: what a 64-bit column holds, no more (a
+# larger number overflows SQLite's integers).
+_CURSOR_INT_MAX = 2**63 - 1
+
+
 def parse_cursor(value: str, parts: int) -> tuple | None:
-    """The (time, *ints) of a cursor, or None if it is not one (then the first page)."""
+    """The (time, *ints) of a cursor, or None if it is not one (then the first page):
+    malformed, naive, or a time or number no history row can have."""
     pieces = (value or "").split(",")
     if len(pieces) != parts + 1:
         return None
@@ -155,7 +163,12 @@ def parse_cursor(value: str, parts: int) -> tuple | None:
         numbers = tuple(int(piece) for piece in pieces[1:])
     except ValueError:
         return None
-    if timezone.is_naive(when):
+    if timezone.is_naive(when) or not all(0 <= n <= _CURSOR_INT_MAX for n in numbers):
+        return None
+    try:
+        # The database compares in UTC; a time near year 1 or 9999 does not convert.
+        check_day(when.astimezone(datetime.UTC).date())
+    except (OverflowError, ValueError):
         return None
     return (when, *numbers)
 
@@ -163,9 +176,79 @@ def parse_cursor(value: str, parts: int) -> tuple | None:
 # -- filters -------------------------------------------------------------------------
 
 
+def _printable(value: str) -> None:
+    # A NUL is refused by PostgreSQL in any string; other control characters match no
+    # username and would only be echoed back.
+    if not value.isprintable():
+        raise ValidationError(
+            _("A username has no control characters."), code="control_characters"
+        )
+
+
+class DayField(forms.CharField):
+    """A ``YYYY-MM-DD`` date within the fiscal years the app dates by
+    (``strategies.periods.parse_day``)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_day(value)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid_date") from None
+
+
+def _choice(label, choices) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=[("", ""), *choices],
+        required=False,
+        # Never echo the value: the goal filter must not tell "not yours" from "none".
+        error_messages={"invalid_choice": _("Not one of the listed choices, so it was ignored.")},
+    )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's GET filters; a value that does not validate is reported and
+    ignored, never an error page."""
+
+    user = forms.CharField(
+        label=_("User (username)"), max_length=150, required=False, validators=[_printable]
+    )
+    order = forms.ChoiceField(
+        label=_("Order"), choices=[("", ""), ("oldest", "oldest")], required=False
+    )
+
+    def __init__(self, data, *, goals: list[Goal]):
+        super().__init__(data)
+        self.fields["goal"] = _choice(_("Goal"), [(goal.slug, goal.slug) for goal in goals])
+        self.fields["kind"] = _choice(_("Kind of object"), [(k.key, k.key) for k in KINDS])
+        self.fields["field"] = _choice(_("Field changed"), FIELD_CHOICES)
+        # "from" is a Python keyword: these two are added by name.
+        self.fields["from"] = DayField(label=_("From"), required=False)
+        self.fields["to"] = DayField(label=_("To"), required=False)
+
+    def value(self, name: str):
+        """The cleaned value of ``name``; None when it is empty or did not validate."""
+        self.is_valid()
+        return self.cleaned_data.get(name) or None
+
+    @property
+    def problems(self) -> list[str]:
+        """One message per filter that was not understood (and so was ignored)."""
+        self.is_valid()
+        return [
+            _("%(filter)s: %(error)s")
+            % {"filter": self.fields[name].label, "error": " ".join(errors)}
+            for name, errors in self.errors.items()
+        ]
+
+
 @dataclass
 class AuditFilter:
-    """What the reader asked for, validated: unknown values are dropped, not errors."""
+    """What the reader asked for, validated: what does not validate is dropped and
+    said in ``problems``."""
 
     goal: Goal | None = None
     username: str = ""
@@ -174,26 +257,22 @@ class AuditFilter:
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     oldest_first: bool = False
+    problems: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, params, goals: list[Goal]) -> AuditFilter:
+        form = AuditFilterForm(params, goals=goals)
         by_slug = {goal.slug: goal for goal in goals}
         return cls(
-            goal=by_slug.get(params.get("goal", "")),
-            username=params.get("user", "").strip()[:150],
-            kind=KIND_BY_KEY.get(params.get("kind", "")),
-            field=params.get("field", "") if params.get("field", "") in FIELD_NAMES else "",
-            date_from=_date(params.get("from")),
-            date_to=_date(params.get("to")),
-            oldest_first=params.get("order") == "oldest",
+            goal=by_slug.get(form.value("goal")),
+            username=form.value("user") or "",
+            kind=KIND_BY_KEY.get(form.value("kind")),
+            field=form.value("field") or "",
+            date_from=form.value("from"),
+            date_to=form.value("to"),
+            oldest_first=form.value("order") == "oldest",
+            problems=tuple(form.problems),
         )
-
-
-def _date(value) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -513,14 +592,6 @@ CSV_HEADER = [
     "reason",
     "changed fields",
 ]
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value) -> str:
-    """A cell a spreadsheet will not run: text starting with =, +, -, @, tab or CR gets
-    a leading single quote."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
 class _Echo:
@@ -556,4 +627,4 @@ def _csv_rows(writer, rows):
             row.reason,
             " ".join(row.changed_fields),
         ]
-        yield writer.writerow([neutralise(cell) for cell in cells])
+        yield writer.writerow([safe_cell(cell) for cell in cells])

@@ -89,6 +89,8 @@ def describe_versions(records: list, model) -> list[HistoryEntry]:
     in the list; the oldest gets no changes unless it is not a creation, in which case it
     is left without a diff. At most one query per kind of related object named in the
     changes, never one per version."""
+    if not records:
+        return []
     deltas = [
         record.diff_against(previous, excluded_fields=IGNORED_FIELDS)
         if previous is not None

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from milestones.models import Milestone, ProgressSummary
@@ -82,7 +84,7 @@ def timeline(request, slug, kind, pk=None):
     if kind != "goal":
         current.goal = goal
 
-    cursor = audit.parse_cursor(request.GET.get("before", ""), 1)
+    cursor = _cursor(request, "before", 1)
     page = versions
     if cursor is not None:
         when, history_id = cursor
@@ -122,6 +124,16 @@ def timeline(request, slug, kind, pk=None):
     return render(request, "history/timeline.html", context)
 
 
+def _cursor(request, name: str, parts: int) -> tuple | None:
+    """The page cursor ``?<name>=``; a damaged or impossible one shows the first page
+    and says so."""
+    text = request.GET.get(name, "")
+    cursor = audit.parse_cursor(text, parts)
+    if text and cursor is None:
+        messages.warning(request, _("That page link was not understood; showing the first page."))
+    return cursor
+
+
 def _audit_query(request):
     if not audit.can_see_audit_log(request.user):
         raise PermissionDenied
@@ -134,7 +146,9 @@ def audit_log(request):
     """Every change across the goals the reader may see; 403 unless a reviewer/admin."""
     query, goals = _audit_query(request)
     cursor_param = "after" if query.filters.oldest_first else "before"
-    cursor = audit.parse_cursor(request.GET.get(cursor_param, ""), 2)
+    for problem in query.filters.problems:
+        messages.warning(request, problem)
+    cursor = _cursor(request, cursor_param, 2)
     rows, next_cursor = query.page(cursor)
     context = {
         "rows": audit.label_rows(rows, goals),
@@ -155,6 +169,10 @@ def audit_log(request):
 def audit_export(request):
     """The filtered audit log as CSV, streamed (cells neutralised against formulas)."""
     query, goals = _audit_query(request)
+    if query.filters.problems:
+        # Refused before the first byte: a stream cannot turn into an error halfway.
+        text = "\n".join([_("Nothing was exported:"), *map(str, query.filters.problems)])
+        return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
         audit.csv_lines(query, goals), content_type="text/csv; charset=utf-8"

@@ -90,8 +90,15 @@ class BaseValueFormSet(forms.BaseFormSet):
             seen.add(period)
 
 
+# absolute_max: a posted form count above it builds and renders no more rows than that
+# (Django's default, max_num + 1000, lets one POST render 1,200 rows for a second).
 ValueFormSet = forms.formset_factory(
-    IndicatorValueForm, formset=BaseValueFormSet, extra=3, can_delete=True, max_num=200
+    IndicatorValueForm,
+    formset=BaseValueFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=200,
+    absolute_max=200,
 )
 
 

@@ -216,6 +216,40 @@ def current_quarter(today: datetime.date | None = None) -> FiscalPeriod:
     return FiscalPeriod.containing(today or timezone.localdate())
 
 
+def first_day() -> datetime.date:
+    """The first day of the earliest fiscal year a period may name (``MIN_FISCAL_YEAR``)."""
+    return FiscalPeriod(MIN_FISCAL_YEAR, 1).start
+
+
+def last_day() -> datetime.date:
+    """The last day of the latest fiscal year a period may name (``MAX_FISCAL_YEAR``)."""
+    return FiscalPeriod(MAX_FISCAL_YEAR, 4).end
+
+
+def check_day(day: datetime.date) -> datetime.date:
+    """``day`` if it falls in a fiscal year a period may name, else ``ValueError`` saying
+    which dates are accepted: every page and filter dates by these fiscal years, so a
+    date outside them cannot be shown or compared."""
+    if not first_day() <= day <= last_day():
+        raise ValueError(
+            f"{day.isoformat()} is out of range: dates run from {first_day().isoformat()} "
+            f"to {last_day().isoformat()} (fiscal years {MIN_FISCAL_YEAR} to {MAX_FISCAL_YEAR})."
+        )
+    return day
+
+
+def parse_day(text: str) -> datetime.date:
+    """A date written ``YYYY-MM-DD`` within the fiscal years a period may name, or
+    ``ValueError`` with a message a person can act on."""
+    text = (text or "").strip()
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        shown = "".join(c for c in text[:40] if c.isprintable())
+        raise ValueError(f"“{shown}” is not a date (write e.g. 2019-06-30).") from None
+    return check_day(day)
+
+
 def fiscal_year_range(fiscal_year: int) -> tuple[int, int]:
     """Keys (inclusive) of every period dated in ``fiscal_year``: its quarters and itself."""
     return fiscal_year * 10 + 1, fiscal_year * 10 + WHOLE_YEAR

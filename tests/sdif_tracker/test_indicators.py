@@ -106,6 +106,23 @@ def test_bad_values_are_refused_with_a_message_and_nothing_changes(
     assert list(IndicatorValue.objects.values_list("period", "target", "actual")) == before
 
 
+def test_a_form_count_past_the_limit_renders_no_more_rows_than_the_limit(goal, admin_user):
+    indicator = IndicatorFactory(goal=goal, name="Before")
+    data = values_post(name="After")
+    data["values-TOTAL_FORMS"] = str(2**31)
+
+    response = client_for(admin_user).post(
+        reverse("indicator_edit", args=[goal.slug, indicator.pk]), data
+    )
+
+    assert response.status_code == 400
+    assert "Please submit at most 200 forms." in response.content.decode()
+    names = [node.attrs.get("name") or "" for node in parse(response.content).find_all("input")]
+    assert sum(name.endswith("-period") for name in names) == 200
+    indicator.refresh_from_db()
+    assert indicator.name == "Before"
+
+
 def test_a_duplicate_indicator_name_is_refused(goal, admin_user):
     IndicatorFactory(goal=goal, name="Cases referred")
     response = client_for(admin_user).post(

@@ -64,11 +64,14 @@ bench: install
 	DATABASE_URL="$(DATABASE_URL)" SECRET_KEY=bench $(BIN)/python manage.py migrate --no-input
 	DATABASE_URL="$(DATABASE_URL)" SECRET_KEY=bench $(BIN)/python bench/run.py $(BENCH_ARGS)
 
-## Load test (loadtest/run.py): gunicorn, 2 workers, on a fresh PostgreSQL database
-## sdif_load (dropped afterwards); DURATION seconds (default 30, at most 60).
+## Load test (loadtest/run.py, Locust headless): gunicorn, 2 workers, on a fresh PostgreSQL
+## database sdif_load (dropped afterwards); DURATION seconds (default 30, at most 60);
+## PDF_READERS anonymous clients download a public goal's PDF (default 4; 0 for none).
+## Locust's CSV files are kept in loadtest/results/.
 DURATION ?= 30
+PDF_READERS ?= 4
 loadtest: install
-	DURATION=$(DURATION) $(BIN)/python -m loadtest.run
+	DURATION=$(DURATION) PDF_READERS=$(PDF_READERS) $(BIN)/python -m loadtest.run
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

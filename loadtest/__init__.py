@@ -1,1 +1,1 @@
-"""The load test of issue 7: gunicorn on PostgreSQL driven from loopback (``make loadtest``)."""
+"""The load test: gunicorn on PostgreSQL driven by Locust from loopback (``make loadtest``)."""

@@ -2,7 +2,9 @@
 
 Migrates, imports the SDIF plan, generates a few demo goals, collects static files and
 creates ``LOADTEST_LEADERS`` leaders and one reviewer on the SDIF goal (one password,
-hashed once). Prints a JSON description of what the driver needs on its last line.
+hashed once). With demo goals, the first is made public with a published quarter, whose
+PDF anonymous clients download. Prints a JSON description of what the driver needs on
+its last line.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import io
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlencode
 
 import django
 
@@ -80,6 +83,7 @@ def main() -> None:
         sessions[user.username] = session.session_key
 
     milestones = list(Milestone.objects.filter(goal=goal).order_by("pk"))
+    public = publish_public_goal() if goals else None
     description = {
         "password": PASSWORD,
         "sessions": sessions,
@@ -90,8 +94,42 @@ def main() -> None:
         "other_goals": list(Goal.objects.exclude(pk=goal.pk).values_list("slug", flat=True)),
         "status_update_table": StatusUpdate._meta.db_table,
         "milestone_history_table": Milestone.history.model._meta.db_table,
+        # The published quarter's PDF of a public goal: what anyone may download.
+        "public_pdf": public,
     }
     print(json.dumps(description))
+
+
+def publish_public_goal() -> str:
+    """Make the first demo goal public and publish a quarter of it; returns the URL of
+    that quarter's PDF, which anonymous visitors may download."""
+    from milestones.models import Risk
+    from milestones.services import save_progress_summary
+    from sdif_tracker.publishing import publish_quarter
+    from strategies.history import get_system_user, recorded_change
+    from strategies.models import Goal, Sensitivity
+    from strategies.periods import FiscalPeriod, current_quarter
+
+    system = get_system_user()
+    goal = Goal.objects.get(slug="demo-1")
+    with recorded_change(
+        user=system, reason="Load test: a public goal", source="command:loadtest"
+    ):
+        goal.sensitivity = Sensitivity.PUBLIC
+        goal.full_clean()
+        goal.save()
+    # The goal's last quarter, or the current one while the goal still runs: a quarter
+    # that has started and lies within the goal's period.
+    period = min(FiscalPeriod(goal.last_fiscal_year, 4), current_quarter())
+    save_progress_summary(
+        goal=goal,
+        user=system,
+        period=period,
+        summary="Load test: the published quarter.",
+        details={"risk": Risk.LOW},
+    )
+    publish_quarter(goal=goal, user=system, period=period)
+    return f"/goals/{goal.slug}/plan.pdf?" + urlencode({"quarter": str(period)})
 
 
 if __name__ == "__main__":

@@ -1,19 +1,22 @@
-"""Load test: gunicorn (production settings, WhiteNoise) on PostgreSQL, driven from loopback.
+"""Load test: gunicorn (production settings, WhiteNoise) on PostgreSQL, driven by Locust.
 
     make loadtest                      # 30 s on postgres://postgres@127.0.0.1:5432/sdif_load
-    .venv/bin/python -m loadtest.run --duration 30 --keep
+    .venv/bin/python -m loadtest.run --duration 30 --pdf-readers 4 --keep
 
-Standard library only: threads with ``http.client``, one cookie jar per simulated user.
 It creates a fresh database, migrates it, imports the SDIF plan plus a few generated
-goals, creates 20 leaders and a reviewer on the SDIF goal, collects static files into a
-temporary directory and starts gunicorn (2 workers) on a free loopback port. For a fixed
-duration, the reviewer's threads read the portfolio, the goal dashboard (by strategy and
-by quarter), the plan page, milestone pages and the audit log, while the 20 leaders post
-status updates to the same few milestones: each reads the milestone page for its version
-and CSRF token, then posts a unique comment. 302 means accepted, 409 a conflict (someone
-saved first) - both are correct answers; any 5xx fails the run. Afterwards every
-accepted update must be in StatusUpdate and in the milestone history exactly once, and
-no refused one anywhere. The database is dropped at the end unless ``--keep``.
+goals (the first made public, with a published quarter), creates 20 leaders and a
+reviewer on the SDIF goal, collects static files into a temporary directory and starts
+gunicorn (2 workers) on a free loopback port. Then Locust (loadtest/locustfile.py, in a
+subprocess, headless) runs the mix for a fixed duration: reviewers read the portfolio,
+the goal dashboard (by strategy and by quarter), the plan page, milestone pages and the
+audit log, while the 20 leaders post status updates to the same few milestones (each
+reads the milestone page for its version and CSRF token, then posts a unique comment),
+and, with ``--pdf-readers``, anonymous visitors download the public goal's published
+PDF. 302 means accepted, 409 a conflict (someone saved first) - both are correct
+answers; any 5xx fails the run. Afterwards every accepted update must be in
+StatusUpdate and in the milestone history exactly once, and no refused one anywhere.
+Locust's CSV files are kept under loadtest/results/. The database is dropped at the end
+unless ``--keep``.
 
 The pieces (``Server``, ``Driver``, ``verify``) are reused by tests/ops.
 """
@@ -25,28 +28,27 @@ import html
 import http.client
 import json
 import os
-import random
 import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+RESULTS = Path(__file__).with_name("results")
 # Updates move between these (Delayed needs a revised due; TBD is only a starting point).
 STATUSES = ["not_started", "on_track", "at_risk", "completed"]
 OVERLAPPING_MILESTONES = 6
@@ -201,14 +203,14 @@ def request(base, method, path, *, body=None, headers=None, timeout=30.0):
 
 
 class Browser:
-    """One user: a cookie jar (kept by hand: the cookies are Secure, the server plain HTTP)."""
+    """One user for probes beside the load: a cookie jar kept by hand (the cookies are
+    Secure, the server plain HTTP)."""
 
-    def __init__(self, base: str, stats: Stats | None = None):
+    def __init__(self, base: str):
         self.base = base
         self.cookies: dict[str, str] = {}
-        self.stats = stats
 
-    def call(self, name, method, path, *, form=None, timeout=30.0):
+    def call(self, method, path, *, form=None, timeout=30.0):
         headers = {"Host": "127.0.0.1"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -216,19 +218,9 @@ class Browser:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        try:
-            status, response_headers, text = request(
-                self.base, method, path, body=body, headers=headers, timeout=timeout
-            )
-        except (OSError, http.client.HTTPException) as error:
-            if self.stats:
-                self.stats.add(
-                    name, f"error:{type(error).__name__}", time.perf_counter() - started
-                )
-            raise
-        if self.stats:
-            self.stats.add(name, status, time.perf_counter() - started)
+        status, response_headers, text = request(
+            self.base, method, path, body=body, headers=headers, timeout=timeout
+        )
         for header in response_headers.get_all("Set-Cookie") or []:
             jar = SimpleCookie()
             jar.load(header)
@@ -237,14 +229,14 @@ class Browser:
         return status, response_headers, text
 
     def login(self, username: str, password: str) -> None:
-        _, _, page = self.call("login", "GET", "/accounts/login/")
+        _, _, page = self.call("GET", "/accounts/login/")
         form = {
             "csrfmiddlewaretoken": hidden(page, "csrfmiddlewaretoken"),
             "username": username,
             "password": password,
             "next": "/",
         }
-        status, headers, _ = self.call("login", "POST", "/accounts/login/", form=form)
+        status, headers, _ = self.call("POST", "/accounts/login/", form=form)
         if status != 302 or "/accounts/login" in headers.get("Location", ""):
             raise RuntimeError(f"login of {username} failed: {status}")
 
@@ -259,197 +251,185 @@ def hidden(page: str, name: str) -> str:
 
 
 @dataclass
-class Stats:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    samples: list[tuple[str, object, float]] = field(default_factory=list)
-
-    def add(self, name, status, seconds):
-        with self.lock:
-            self.samples.append((name, status, seconds))
-
-
-@dataclass
 class Update:
     comment: str
     milestone: int
-    outcome: str  # "accepted", "conflict", "invalid", "unknown" (no answer) or the status
+    outcome: str  # "accepted", "conflict", "invalid", "unknown" (no answer) or "HTTP <status>"
+
+
+@dataclass
+class Page:
+    """Locust's figures for one request name (and method); times in milliseconds."""
+
+    name: str
+    method: str
+    requests: int
+    failures: int
+    p50: float
+    p95: float
+    p99: float
+    rps: float
 
 
 @dataclass
 class Results:
+    """What the Locust run recorded (loadtest/locustfile.py's record) and where its CSV
+    files are."""
+
     duration: float
-    stats: Stats
+    pages: list[Page]
+    statuses: dict[str, Counter]  # request name -> answers ("200", "error:ConnectionError")
     updates: list[Update]
-    thread_errors: list[str]
+    user_errors: list[str]
+    csv_prefix: str  # "" when the CSV files were not kept
 
-    def by_status(self) -> Counter:
-        return Counter(str(status) for _, status, _ in self.stats.samples)
-
-    def server_errors(self) -> int:
-        return sum(
-            1 for _, status, _ in self.stats.samples if isinstance(status, int) and status >= 500
+    @classmethod
+    def from_record(cls, record: dict, csv_prefix: str) -> Results:
+        return cls(
+            duration=record["duration"],
+            pages=[Page(**page) for page in record["pages"]],
+            statuses={name: Counter(seen) for name, seen in record["statuses"].items()},
+            updates=[Update(**update) for update in record["updates"]],
+            user_errors=record["user_errors"],
+            csv_prefix=csv_prefix,
         )
 
+    def by_status(self, name: str | None = None) -> Counter:
+        """Answers of every request, or of the requests called ``name``."""
+        total = Counter()
+        for page, seen in self.statuses.items():
+            if name in (None, page):
+                total.update(seen)
+        return total
+
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.by_status().items() if status.startswith("5"))
+
+    def page(self, name: str) -> Page | None:
+        return next((p for p in self.pages if p.name == name), None)
+
+    def outcomes(self) -> Counter:
+        return Counter(u.outcome for u in self.updates)
+
     def table(self) -> str:
-        samples = self.stats.samples
         lines = [
-            f"{'page':<22}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses",
+            f"{'page':<28}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses",
         ]
-        names = sorted({name for name, _, _ in samples})
-        for name in [*names, "ALL"]:
-            rows = [s for s in samples if name in ("ALL", s[0])]
-            if not rows:
-                continue
-            times = sorted(s[2] * 1000 for s in rows)
-            statuses = Counter(str(s[1]) for s in rows)
+        for page in self.pages:
+            label = "ALL" if page.name == "ALL" else f"{page.method} {page.name}"
+            seen = self.by_status(None if page.name == "ALL" else page.name)
             lines.append(
-                f"{name:<22}{len(rows):>9}{percentile(times, 50):>9.0f}"
-                f"{percentile(times, 95):>9.0f}{percentile(times, 99):>9.0f}  "
-                + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
+                f"{label:<28}{page.requests:>9}{page.p50:>9.0f}{page.p95:>9.0f}{page.p99:>9.0f}"
+                "  " + ", ".join(f"{k}: {v}" for k, v in sorted(seen.items()))
             )
-        outcomes = Counter(u.outcome for u in self.updates)
+        total = self.page("ALL")
         lines.append("")
         lines.append(
-            f"requests/s: {len(samples) / self.duration:.1f} over {self.duration:.1f} s; "
-            f"status updates: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
+            f"requests/s: {total.rps if total else 0:.1f} over {self.duration:.1f} s; "
+            "status updates: " + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes().items()))
         )
         return "\n".join(lines)
 
 
-def percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
-        return 0.0
-    if len(sorted_values) == 1:
-        return sorted_values[0]
-    return statistics.quantiles(sorted_values, n=100, method="inclusive")[int(pct) - 1]
-
-
 class Driver:
-    """The mix: reviewer threads read every page; leader threads post status updates."""
+    """The mix, run by Locust (loadtest/locustfile.py) in a subprocess of its own: its
+    gevent monkey-patching stays out of this process (and out of pytest's).
 
-    def __init__(self, base: str, plan: dict, *, readers: int = 4, run_id: str | None = None):
+    ``readers`` reviewers read every page while the plan's leaders post status updates;
+    ``pdf_readers`` anonymous visitors download the public goal's published PDF.
+    Locust's CSV files go to ``csv_prefix`` + ``_stats.csv`` etc. (a temporary
+    directory when not given).
+    """
+
+    def __init__(
+        self,
+        base: str,
+        plan: dict,
+        *,
+        readers: int = 4,
+        pdf_readers: int = 0,
+        csv_prefix: str | None = None,
+        run_id: str | None = None,
+    ):
+        if pdf_readers and not plan.get("public_pdf"):
+            raise ValueError("PDF readers need a public goal: prepare with demo goals")
         self.base = base
         self.plan = plan
         self.readers = readers
+        self.pdf_readers = pdf_readers
+        self.csv_prefix = csv_prefix
         self.run_id = run_id or uuid.uuid4().hex[:8]
-        self.stats = Stats()
-        self.updates: list[Update] = []
-        self.updates_lock = threading.Lock()
-        self.thread_errors: list[str] = []
-        self.stop = threading.Event()
-        self.milestones = plan["milestones"][:OVERLAPPING_MILESTONES]
 
-    def sign_in(self) -> tuple[list[Browser], list[Browser]]:
-        """The first reader signs in through the login form; the others use sessions
-        made by loadtest.prepare (hashing 20 passwords would cost seconds at each start)."""
-        sessions = self.plan["sessions"]
-        first = Browser(self.base, self.stats)
-        first.login(self.plan["reviewer"], self.plan["password"])
-        readers = [first]
-        for _ in range(self.readers - 1):
-            readers.append(Browser(self.base, self.stats))
-            readers[-1].cookies["sessionid"] = sessions[self.plan["reviewer"]]
-        leaders = []
-        for name in self.plan["leaders"]:
-            leaders.append(Browser(self.base, self.stats))
-            leaders[-1].cookies["sessionid"] = sessions[name]
-        self.stats.samples.clear()  # sign-in is set-up, not load
-        return leaders, readers
-
-    def _guard(self, target, *args):
+    def run(self, duration: float, *, during=None, start_timeout: float = 60.0) -> Results:
+        """Start Locust, wait until every user runs, call ``during(driver)`` if given,
+        let ``duration`` seconds pass in all, then stop Locust as SIGTERM does (its
+        graceful shutdown: users stopped, figures printed, CSV written)."""
+        work = Path(tempfile.mkdtemp(prefix="sdif-locust-"))
+        prefix = self.csv_prefix or str(work / "locust")
+        Path(prefix).parent.mkdir(parents=True, exist_ok=True)
+        plan_file, record, ready = work / "plan.json", work / "record.json", work / "ready"
+        plan_file.write_text(json.dumps(self.plan))
+        users = ["Reviewer", "Leader"] + (["PublicPdfReader"] if self.pdf_readers else [])
+        count = self.readers + len(self.plan["leaders"]) + self.pdf_readers
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "LOADTEST_PLAN": str(plan_file),
+            "LOADTEST_RECORD": str(record),
+            "LOADTEST_READY": str(ready),
+            "LOADTEST_RUN_ID": self.run_id,
+            "LOADTEST_READERS": str(self.readers),
+            "LOADTEST_PDF_READERS": str(self.pdf_readers),
+        }
+        log_path = Path(prefix + "_locust.log")
         try:
-            target(*args)
-        except Exception as error:  # noqa: BLE001 - reported, fails the run
-            self.thread_errors.append(f"{type(error).__name__}: {error}")
-
-    def read_loop(self, browser: Browser, seed: int) -> None:
-        rng = random.Random(seed)  # noqa: S311 - load mix, not security
-        goal = self.plan["goal"]
-        pages = [
-            ("portfolio", "/"),
-            ("dashboard by strategy", f"/goals/{goal}/?group=strategy"),
-            ("dashboard by quarter", f"/goals/{goal}/?group=quarter"),
-            ("plan", f"/goals/{goal}/plan/"),
-            ("audit log", "/audit/"),
-        ]
-        while not self.stop.is_set():
-            name, path = rng.choice(pages)
-            if rng.random() < 0.3:
-                name, path = "milestone page", rng.choice(self.plan["milestones"])["url"]
-            try:
-                browser.call(name, "GET", path)
-            except (OSError, http.client.HTTPException):
-                time.sleep(0.05)
-
-    def update_loop(self, browser: Browser, number: int) -> None:
-        rng = random.Random(number)  # noqa: S311 - load mix, not security
-        sequence = 0
-        while not self.stop.is_set():
-            milestone = rng.choice(self.milestones)
-            try:
-                status, _, page = browser.call("milestone page", "GET", milestone["url"])
-            except (OSError, http.client.HTTPException):
-                time.sleep(0.05)
-                continue
-            if status != 200:
-                time.sleep(0.05)
-                continue
-            prefix = f"m{milestone['pk']}-"
-            sequence += 1
-            comment = f"load {self.run_id} leader {number} update {sequence}"
-            form = {
-                "csrfmiddlewaretoken": hidden(page, "csrfmiddlewaretoken"),
-                prefix + "status": rng.choice(STATUSES),
-                prefix + "comment": comment,
-                prefix + "period": hidden(page, prefix + "period"),
-                prefix + "revised_due": "",
-                prefix + "version": hidden(page, prefix + "version"),
-            }
-            outcome = "unknown"
-            try:
-                status, headers, _ = browser.call(
-                    "status update", "POST", milestone["url"] + "update/", form=form
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(  # noqa: S603 - fixed argv
+                    [
+                        PYTHON,
+                        "-m",
+                        "locust",
+                        f"--locustfile={LOCUSTFILE}",
+                        "--headless",
+                        f"--users={count}",
+                        f"--spawn-rate={count}",
+                        f"--host=http://{self.base}",
+                        f"--csv={prefix}",
+                        "--only-summary",
+                        "--loglevel=WARNING",
+                        *users,
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
-            except (OSError, http.client.HTTPException):
-                pass
-            else:
-                location = urlsplit(headers.get("Location", "")).path
-                if status == 302 and location == milestone["url"]:
-                    outcome = "accepted"
-                elif status == 409:
-                    outcome = "conflict"
-                elif status == 400:
-                    outcome = "invalid"
-                else:
-                    outcome = f"HTTP {status}"
-            with self.updates_lock:
-                self.updates.append(Update(comment, milestone["pk"], outcome))
-
-    def run(self, duration: float, *, during=None) -> Results:
-        """Drive the mix for ``duration`` seconds; ``during(driver)`` runs alongside."""
-        leaders, readers = self.sign_in()
-        threads = [
-            threading.Thread(target=self._guard, args=(self.update_loop, b, n))
-            for n, b in enumerate(leaders)
-        ] + [
-            threading.Thread(target=self._guard, args=(self.read_loop, b, 1000 + n))
-            for n, b in enumerate(readers)
-        ]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        try:
-            if during is not None:
-                during(self)
-            remaining = duration - (time.perf_counter() - started)
-            if remaining > 0:
-                self.stop.wait(remaining)
+            try:
+                deadline = time.monotonic() + start_timeout
+                while not ready.exists():
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"Locust did not start:\n{log_path.read_text()}")
+                    time.sleep(0.05)
+                started = time.monotonic()
+                if during is not None:
+                    during(self)
+                remaining = duration - (time.monotonic() - started)
+                if remaining > 0:
+                    time.sleep(remaining)
+            finally:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            if not record.exists():
+                raise RuntimeError(f"Locust wrote no record:\n{log_path.read_text()}")
+            kept = prefix if self.csv_prefix else ""
+            return Results.from_record(json.loads(record.read_text()), kept)
         finally:
-            self.stop.set()
-            for t in threads:
-                t.join()
-        elapsed = time.perf_counter() - started
-        return Results(elapsed, self.stats, list(self.updates), list(self.thread_errors))
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def verify(db_url: str, plan: dict, updates: list[Update]) -> list[str]:
@@ -532,10 +512,13 @@ class Environment:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def run_load(duration: float, **environment) -> tuple[Results, list[str], str]:
+def run_load(
+    duration: float, *, pdf_readers: int = 0, csv_prefix: str | None = None, **environment
+) -> tuple[Results, list[str], str]:
     """The whole load test: (results, verification problems, gunicorn log)."""
     with Environment(**environment) as env:
-        results = Driver(env.server.base, env.plan).run(duration)
+        driver = Driver(env.server.base, env.plan, pdf_readers=pdf_readers, csv_prefix=csv_prefix)
+        results = driver.run(duration)
         problems = verify(env.db_url, env.plan, results.updates)
         return results, problems, env.server.log()
 
@@ -545,28 +528,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=float(os.environ.get("DURATION", 30)))
     parser.add_argument("--admin-url", default=os.environ.get("LOADTEST_ADMIN_URL", ADMIN_URL))
     parser.add_argument("--database", default="sdif_load")
+    parser.add_argument(
+        "--pdf-readers",
+        type=int,
+        default=int(os.environ.get("PDF_READERS", 4)),
+        help="anonymous clients downloading the public goal's published PDF (0: none)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 60:
         parser.error("--duration must be between 1 and 60 seconds")
-    print(f"load test: {args.duration:.0f} s, gunicorn 2 workers, database {args.database}")
+    if args.pdf_readers < 0:
+        parser.error("--pdf-readers cannot be negative")
+    csv_prefix = str(RESULTS / time.strftime("%Y%m%d-%H%M%S"))
+    print(
+        f"load test: {args.duration:.0f} s, gunicorn 2 workers, database {args.database}, "
+        f"{args.pdf_readers} anonymous PDF readers"
+    )
     results, problems, log = run_load(
-        args.duration, admin_url=args.admin_url, name=args.database, keep=args.keep
+        args.duration,
+        pdf_readers=args.pdf_readers,
+        csv_prefix=csv_prefix,
+        admin_url=args.admin_url,
+        name=args.database,
+        keep=args.keep,
     )
     print(results.table())
+    print(f"Locust's CSV files: {csv_prefix}_stats.csv, _stats_history.csv, _failures.csv")
     failed = False
     if results.server_errors():
         failed = True
         print(f"FAIL: {results.server_errors()} responses were 5xx")
         print(log[-5000:])
-    if results.thread_errors:
+    if results.user_errors:
         failed = True
-        print("FAIL: driver threads stopped:", *results.thread_errors, sep="\n  ")
+        print("FAIL: Locust users raised:", *results.user_errors[:20], sep="\n  ")
     if problems:
         failed = True
         print("FAIL: lost or doubled status updates:", *problems[:20], sep="\n  ")
     else:
-        accepted = sum(1 for u in results.updates if u.outcome == "accepted")
+        accepted = results.outcomes()["accepted"]
         print(f"verified: {accepted} accepted updates each once in StatusUpdate and history;")
         print("          no refused update written.")
     return 1 if failed else 0

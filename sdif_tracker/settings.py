@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early: a query string or form that is not UTF-8 is refused before anything reads it.
+    "sdif_tracker.request_encoding.StrictUTF8Middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,6 +149,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"sdif-test-{os.getpid()}.sqlite3")
     }
+
+# PostgreSQL: the role the app connects as, which must not own the tables. When set,
+# every `migrate` (run as the owner) re-grants it: history SELECT and INSERT only, the
+# other tables read and write (strategies/database_roles.py; README, "PostgreSQL").
+DATABASE_APP_ROLE = (env_str("DATABASE_APP_ROLE") or "").strip()
 
 # Caching. The app keeps no state in a cache: sessions, login lockouts and the plan are
 # in the database, flash messages in a cookie or the session (README, "More than one
@@ -210,21 +217,26 @@ def login_username(request, credentials=None):
     return value[:150] if isinstance(value, str) else value
 
 
-# Failed-login throttling (django-axes). Locked out by IP address OR by username: the
-# IP lock stops one client trying many accounts, the username lock stops many clients
-# trying one account.
+# Failed-login throttling (django-axes). Locked out by username AND client address
+# together: a client guessing one account's password is stopped, but failures from one
+# address cannot lock the account's owner out everywhere else (a lock by username alone
+# would let anyone deny anyone a login). Many failures for one username from many
+# addresses raise an alert in the log instead (sdif_tracker/login_throttle.py).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, low=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, low=1))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "sdif_tracker.login_throttle.AlertingDatabaseHandler"
+LOGIN_USERNAME_ALERT_LIMIT = env_int("LOGIN_USERNAME_ALERT_LIMIT", 50, low=1)
 # The client's address (sdif_tracker/client_address.py): the connection's own, or, behind
 # TRUSTED_PROXIES proxies, the address the outermost of them saw.
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, low=0, high=10)
 AXES_CLIENT_IP_CALLABLE = "sdif_tracker.client_address.client_address"
 AXES_USERNAME_CALLABLE = login_username
 AXES_RESET_ON_SUCCESS = True
-# An attempt while locked out restarts the cool-off, so the lockout page's "wait N
-# minutes" holds from the attempt the user just made.
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# An attempt while locked out does not restart the cool-off: a lock ends at most
+# LOGIN_COOLOFF_MINUTES after the failure that caused it (as the lockout page says), so
+# nobody sharing the address can be kept out for good by someone who keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
 # Axes' admin pages are read-only lists the admin tests do not cover yet; a lockout ends
@@ -262,6 +274,11 @@ STORAGES = {
     },
 }
 
+# The plan's PDF: US Letter, as federal documents are; A4 where the reader prints on it.
+PDF_PAGE_SIZE = (env_str("PDF_PAGE_SIZE") or "letter").strip().lower()
+if PDF_PAGE_SIZE not in {"letter", "a4"}:
+    raise ImproperlyConfigured(f"PDF_PAGE_SIZE must be letter or a4, not {PDF_PAGE_SIZE!r}")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -272,6 +289,9 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # The named user every change made by a command or an import is recorded against.
 SYSTEM_USERNAME = env_str("SYSTEM_USERNAME", "system")
+
+# The largest action-plan YAML file an import reads; a larger one is refused unread.
+PLAN_IMPORT_MAX_BYTES = env_int("PLAN_IMPORT_MAX_BYTES", 5 * 1024 * 1024, low=1)
 
 # Email (update reminders): printed to the console unless a backend is configured.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

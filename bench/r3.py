@@ -182,8 +182,8 @@ def _bench_users():
     """The admin and a reviewer of the first demo goal (their membership has history)."""
     from django.contrib.auth import get_user_model
 
+    from audit.history import recorded_change
     from bench.run import BENCH_USERNAME
-    from strategies.history import recorded_change
     from strategies.models import Goal, Membership, Role
 
     user_model = get_user_model()

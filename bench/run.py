@@ -187,7 +187,7 @@ def measure(sizes: Sizes, r3=None) -> list[str]:
     ``bench.r3.R3Result``, measured beforehand on its own databases) fills the R3 rows."""
     from django.db import connection
 
-    from strategies.history import recorded_change
+    from audit.history import recorded_change
 
     client, user = _bench_client()
     # The small goal first: query counts at small data are taken before the rest exists.
@@ -202,7 +202,7 @@ def measure(sizes: Sizes, r3=None) -> list[str]:
     large_urls = _page_urls(goal)
     large_counts = _query_counts(client, large_urls)
 
-    from sdif_tracker.dashboard import PORTFOLIO_PAGE_SIZE
+    from sdif_tracker.pages.portfolio import PORTFOLIO_PAGE_SIZE
 
     last_page = -(-total_goals // PORTFOLIO_PAGE_SIZE)
     update_target, save_target = goal.milestones.order_by("-position")[:2]

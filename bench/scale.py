@@ -34,7 +34,7 @@ def measure(rounds: int) -> list[str]:
     from django.urls import reverse
 
     from milestones.models import Milestone
-    from sdif_tracker.dashboard import PORTFOLIO_PAGE_SIZE
+    from sdif_tracker.pages.portfolio import PORTFOLIO_PAGE_SIZE
     from strategies.models import Goal
 
     client, _user = _bench_client()

@@ -28,8 +28,8 @@ def main() -> None:
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
+    from audit.history import get_system_user, recorded_change
     from milestones.models import Milestone, StatusUpdate
-    from strategies.history import get_system_user, recorded_change
     from strategies.models import Goal, Membership, Role
 
     quiet = io.StringIO()
@@ -103,10 +103,10 @@ def main() -> None:
 def publish_public_goal() -> str:
     """Make the first demo goal public and publish a quarter of it; returns the URL of
     that quarter's PDF, which anonymous visitors may download."""
+    from audit.history import get_system_user, recorded_change
     from milestones.models import Risk
     from milestones.services import save_progress_summary
-    from sdif_tracker.publishing import publish_quarter
-    from strategies.history import get_system_user, recorded_change
+    from sdif_tracker.pages.publishing import publish_quarter
     from strategies.models import Goal, Sensitivity
     from strategies.periods import FiscalPeriod, current_quarter
 

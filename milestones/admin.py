@@ -1,7 +1,7 @@
 """Admin for key milestones, their status updates (read-only) and progress summaries.
 
 Milestones and progress summaries are also edited inline under their goal: this module
-adds those inlines to ``strategies.admin.GoalAdmin`` (see the end of the file).
+registers the goal's admin, ``strategies.admin.GoalAdmin`` with those inlines (at the end).
 """
 
 from django import forms
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from milestones.models import Milestone, ProgressSummary, StatusUpdate
 from strategies.admin import AuditedAdmin, FiscalPeriodAsText, GoalAdmin
-from strategies.models import Strategy
+from strategies.models import Goal, Strategy
 
 
 class _VersionStampField(forms.IntegerField):
@@ -291,7 +291,9 @@ class ProgressSummaryAdmin(AuditedAdmin):
         return obj.goal.short_name or obj.goal.title
 
 
-# Milestones and progress summaries inline under their goal. GoalAdmin lives in
-# strategies.admin, which must not import this (higher-layer) app, so the inlines are
-# added from here; autodiscovery imports strategies.admin first (INSTALLED_APPS order).
-GoalAdmin.inlines = [*GoalAdmin.inlines, MilestoneInline, ProgressSummaryInline]
+@admin.register(Goal)
+class GoalWithMilestonesAdmin(GoalAdmin):
+    """The goal's admin with its milestones and progress summaries inline: registered here,
+    the layer that knows both, so no app order or patching is involved."""
+
+    inlines = [*GoalAdmin.inlines, MilestoneInline, ProgressSummaryInline]

@@ -2,7 +2,7 @@
 
 ``record_status_update`` writes, per update, the milestone's new state (status, comment,
 revised due, version + 1) with a "~" history row, and a StatusUpdate with a "+" history
-row, each row carrying the audit fields of ``strategies.history``. At one update per
+row, each row carrying the audit fields of ``audit.history``. At one update per
 call that is ~10 ms and a dozen queries; a million history rows would take hours.
 
 ``write_status_history`` writes the same rows in batches: it plans each update in
@@ -32,9 +32,9 @@ from django.db import transaction
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
+from audit.history import IGNORED_FIELDS
 from milestones.models import Milestone, Status, StatusUpdate
 from milestones.services import status_update_reason
-from strategies.history import IGNORED_FIELDS
 from strategies.periods import FiscalPeriod
 
 # What a status update may set on the milestone, besides the version and updated_at.
@@ -71,7 +71,7 @@ def _history_row(history_model, instance, **fields):
 
 
 def _changed(before: dict, after: dict) -> str:
-    """ ",status,comment,": as ``strategies.history.changed_field_names`` names them."""
+    """ ",status,comment,": as ``audit.history.changed_field_names`` names them."""
     names = [name for name in after if name not in IGNORED_FIELDS and before[name] != after[name]]
     return f",{','.join(names)}," if names else ""
 

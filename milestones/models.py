@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from strategies.history import AuditedHistoricalRecords
+from audit.history import AuditedHistoricalRecords
 from strategies.models import Goal, Strategy
 from strategies.periods import (
     ONGOING_KEY,

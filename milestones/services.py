@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.history import recorded_change
 from milestones.models import (
     QUARTERLY_UPDATE_FIELDS,
     Milestone,
@@ -18,7 +19,6 @@ from milestones.models import (
     Status,
     StatusUpdate,
 )
-from strategies.history import recorded_change
 from strategies.models import Goal, Strategy
 from strategies.periods import FiscalPeriod, current_quarter
 

@@ -54,6 +54,10 @@ class GoalPermissions:
         return self.update_milestones or self.write_summary or self.edit_plan
 
 
+# What a page showing the past lets anyone do: nothing.
+READ_ONLY = GoalPermissions(update_milestones=False, write_summary=False, edit_plan=False)
+
+
 def permissions_for(user, goal: Goal) -> GoalPermissions:
     admin = is_admin(user)
     role = None if admin else member_role(user, goal)

@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "axes",
     # django-csp: its system checks flag settings left in the pre-4.0 format.
     "csp",
+    # The audit layer (history records, the change context, diffs) under the domain apps.
+    "audit",
     "strategies",
     "milestones",
 ]
@@ -102,7 +104,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After authentication: records who made each change (and from where) in history.
-    "strategies.history.HistoryContextMiddleware",
+    "audit.history.HistoryContextMiddleware",
     # Last, as axes asks: turns a request it flagged as locked out into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -230,7 +232,7 @@ LOGIN_USERNAME_ALERT_LIMIT = env_int("LOGIN_USERNAME_ALERT_LIMIT", 50, low=1)
 # The client's address (sdif_tracker/client_address.py): the connection's own, or, behind
 # TRUSTED_PROXIES proxies, the address the outermost of them saw.
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, low=0, high=10)
-AXES_CLIENT_IP_CALLABLE = "sdif_tracker.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "audit.client_address.client_address"
 AXES_USERNAME_CALLABLE = login_username
 AXES_RESET_ON_SUCCESS = True
 # An attempt while locked out does not restart the cool-off: a lock ends at most

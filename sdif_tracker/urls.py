@@ -2,7 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from sdif_tracker import asof_views, health, history_views, plan_views, publish_views, views
+from sdif_tracker.views import asof as asof_views
+from sdif_tracker.views import goals as views
+from sdif_tracker.views import health
+from sdif_tracker.views import history as history_views
+from sdif_tracker.views import plan as plan_views
+from sdif_tracker.views import publish as publish_views
 
 urlpatterns = [
     path("", views.portfolio, name="portfolio"),
@@ -144,5 +149,5 @@ urlpatterns += [path("healthz", health.healthz, name="healthz")]
 urlpatterns += [path("i18n/", include("django.conf.urls.i18n"))]
 
 # A database outage answers 503 "temporarily unavailable", not a 500 or 400 (unavailable.py).
-handler400 = "sdif_tracker.unavailable.bad_request"
-handler500 = "sdif_tracker.unavailable.server_error"
+handler400 = "sdif_tracker.views.errors.bad_request"
+handler500 = "sdif_tracker.views.errors.server_error"

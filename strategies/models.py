@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from strategies.history import AuditedHistoricalRecords
+from audit.history import AuditedHistoricalRecords
 from strategies.periods import ONGOING_KEY, FiscalPeriodField, period_is_valid
 
 
@@ -143,8 +143,10 @@ class Goal(models.Model):
     updated_at = models.DateTimeField(_("last updated"), auto_now=True)
 
     # The model has a narrative field called "history", so the history manager is named
-    # "changes" here (and only here).
+    # "changes" here (and only here); audit.history.history_of(model) finds either name.
     changes = AuditedHistoricalRecords()
+    # Its history rows belong to the goal itself (audit.history.goal_id_of).
+    history_goal_is_self = True
 
     objects = GoalQuerySet.as_manager()
 

@@ -281,6 +281,10 @@ class FiscalPeriodField(models.PositiveIntegerField):
             return None
         return FiscalPeriod.from_key(value)
 
+    def display_for_history(self, value) -> str:
+        """How a stored value reads in a history diff: "Q3 FY19"."""
+        return str(value if isinstance(value, FiscalPeriod) else FiscalPeriod.from_key(value))
+
     def to_python(self, value):
         if value is None or isinstance(value, FiscalPeriod):
             return value

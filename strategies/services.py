@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from strategies.history import recorded_change
+from audit.history import recorded_change
 from strategies.models import GOAL_EDITABLE_FIELDS, Goal, Strategy
 
 

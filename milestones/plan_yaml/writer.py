@@ -6,11 +6,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Count, ProtectedError, RestrictedError
 
+from audit.history import get_system_user, recorded_change
 from milestones.models import Milestone, ProgressSummary
 from milestones.plan_yaml.data import IMPORT_REASON, MilestoneData, PlanData, PlanError
 from milestones.plan_yaml.loader import _where
 from milestones.plan_yaml.reader import parse_plan
-from strategies.history import get_system_user, recorded_change
 from strategies.models import (
     PROGRAM_FIELDS,
     SECTION_FIELDS,

@@ -45,7 +45,7 @@ def overdue_badge():
 @register.simple_tag
 def since_last_quarter(changes):
     """A milestone's changes since the end of the previous reporting quarter
-    (``sdif_tracker.asof.Change`` items), or the None mark."""
+    (``sdif_tracker.pages.asof.Change`` items), or the None mark."""
     if not changes:
         return none_mark()
     items = format_html_join(

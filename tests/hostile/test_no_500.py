@@ -18,7 +18,7 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdif_tracker.dashboard import DashboardFilterForm
+from sdif_tracker.pages.dashboard import DashboardFilterForm
 from tests.hostile._support import FUZZ, anything, changed_tables, rolled_back, snapshot
 from tests.html_dom import parse
 from tests.sdif_tracker.test_permission_matrix import MATRIX

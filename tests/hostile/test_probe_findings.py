@@ -7,10 +7,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from audit.diffs import describe_versions
 from milestones.models import Milestone, Status, StatusUpdate
-from sdif_tracker.asof import Moment, previous_quarter_moment
-from sdif_tracker.audit import parse_cursor
-from sdif_tracker.changes import describe_versions
+from sdif_tracker.pages.asof import Moment, previous_quarter_moment
+from sdif_tracker.pages.audit import parse_cursor
 from strategies.models import Role
 from strategies.periods import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalPeriod
 from tests.factories import GoalFactory, MembershipFactory, MilestoneFactory, UserFactory

@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 
 from milestones import services
 from milestones.models import Likelihood, Risk, Status
-from sdif_tracker import publishing
+from sdif_tracker.pages import publishing
 from strategies.models import PROGRAM_FIELDS, SECTION_FIELDS, Role
 from strategies.periods import FiscalPeriod, current_quarter
 from tests.factories import (

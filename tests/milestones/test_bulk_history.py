@@ -7,10 +7,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.diffs import word_diff
+from audit.history import IGNORED_FIELDS
 from milestones.models import Milestone, Status, StatusUpdate
 from milestones.services import record_status_update, status_update_reason
-from sdif_tracker.changes import word_diff
-from strategies.history import IGNORED_FIELDS
 from strategies.models import Agency, Goal, Strategy
 from strategies.periods import FiscalPeriod
 from tests.factories import MilestoneFactory

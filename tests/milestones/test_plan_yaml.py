@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.history import get_system_user
 from milestones.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
 from milestones.models import Milestone, ProgressSummary, Status
 from milestones.plan_yaml import IMPORT_REASON, PlanError, export_plan, import_plan
@@ -20,7 +21,6 @@ from strategies.forms import (
     SECTION_MAX_LENGTH,
     STATEMENT_MAX_LENGTH,
 )
-from strategies.history import get_system_user
 from strategies.models import Agency, Goal, Indicator, Strategy
 from strategies.periods import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalPeriod
 from tests.factories import (

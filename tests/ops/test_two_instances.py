@@ -82,7 +82,7 @@ def _serve(database, tmp, redis_server):
         textwrap.dedent(f"""
             from django.contrib.auth import get_user_model
             from milestones.models import Milestone
-            from strategies.history import get_system_user, recorded_change
+            from audit.history import get_system_user, recorded_change
             from strategies.models import Goal, Membership, Role
 
             goal = Goal.objects.get(slug="sdif")

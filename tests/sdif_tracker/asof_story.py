@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
+from audit.history import recorded_change
 from milestones.models import Milestone, Status
 from milestones.services import record_status_update
-from strategies.history import recorded_change
 from strategies.periods import FiscalPeriod
 from strategies.services import update_strategy
 from tests.factories import UserFactory

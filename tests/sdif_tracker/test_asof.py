@@ -4,7 +4,7 @@ last quarter, on the real SDIF plan after a known sequence of changes (asof_stor
 import pytest
 from django.urls import reverse
 
-from sdif_tracker import asof
+from sdif_tracker.pages import asof
 from strategies.periods import FiscalPeriod
 from tests.html_dom import parse
 from tests.sdif_tracker.asof_story import NEW_TITLE, STRATEGY_4_TITLE
@@ -327,8 +327,8 @@ def test_the_htmx_row_after_a_status_update_carries_the_change_column(viewer, st
 
 def add_versions(goal, strategies, count, versions, start=0):
     """``count`` milestones, each saved ``versions`` times with a new status and comment."""
+    from audit.history import recorded_change
     from milestones.models import Status
-    from strategies.history import recorded_change
     from tests.factories import MilestoneFactory
 
     statuses = list(Status)

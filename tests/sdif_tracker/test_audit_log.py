@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.history import recorded_change
 from milestones.models import Status
-from sdif_tracker import audit
-from strategies.history import recorded_change
+from sdif_tracker.pages import audit
 from strategies.models import Role, Sensitivity
 from tests.factories import (
     GoalFactory,

@@ -6,7 +6,7 @@ from axes.models import AccessAttempt
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
-from sdif_tracker.client_address import client_address
+from audit.client_address import client_address
 from tests.factories import UserFactory
 
 PASSWORD = "a-long-test-password"

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from milestones.models import DATA_STATEMENT_FIELDS
-from sdif_tracker.completeness import check_goal
+from sdif_tracker.pages.completeness import check_goal
 from strategies.models import Role
 from strategies.periods import current_quarter
 from tests.factories import (

@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.diffs import word_diff
+from audit.history import recorded_change
 from milestones.models import Status
-from sdif_tracker.changes import word_diff
-from sdif_tracker.history_views import TIMELINE_PAGE_SIZE
-from strategies.history import recorded_change
+from sdif_tracker.views.history import TIMELINE_PAGE_SIZE
 from strategies.models import Role, Sensitivity
 from strategies.periods import FiscalPeriod
 from tests.factories import (

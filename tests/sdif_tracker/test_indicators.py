@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from sdif_tracker.charts import indicator_svg
+from sdif_tracker.pages.charts import indicator_svg
 from strategies.models import Direction, Indicator, IndicatorValue
 from strategies.periods import FiscalPeriod
 from tests.factories import IndicatorFactory, IndicatorValueFactory

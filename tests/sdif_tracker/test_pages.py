@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from audit.history import recorded_change
 from milestones.models import Milestone, Status
-from strategies.history import recorded_change
 from strategies.models import Sensitivity
 from strategies.periods import FiscalPeriod
 from tests.factories import (

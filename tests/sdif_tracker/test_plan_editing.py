@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from milestones.models import Milestone
 from milestones.services import move_milestone
-from sdif_tracker import plan_views
+from sdif_tracker.views import plan as plan_views
 from strategies.models import PROGRAM_FIELDS, SECTION_FIELDS, Goal, Role, Sensitivity, Strategy
 from strategies.services import GOAL_EDITABLE_FIELDS, update_goal
 from tests.factories import (

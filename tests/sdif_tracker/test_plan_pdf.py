@@ -19,7 +19,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from milestones.models import Risk
-from sdif_tracker import exports, publishing
+from sdif_tracker import exports
+from sdif_tracker.pages import publishing
 from strategies.models import Role, Sensitivity
 from strategies.periods import FiscalPeriod
 from tests.factories import (

@@ -4,7 +4,7 @@ portfolio sees, and what a bad page number or search gets."""
 import pytest
 from django.urls import reverse
 
-from sdif_tracker.dashboard import PORTFOLIO_PAGE_SIZE
+from sdif_tracker.pages.portfolio import PORTFOLIO_PAGE_SIZE
 from strategies.models import Role, Sensitivity
 from tests.factories import AgencyFactory, GoalFactory, MembershipFactory, UserFactory
 from tests.html_dom import parse

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from milestones.models import Milestone, ProgressSummary, Risk, Status
 from milestones.services import PublishedSummaryError, record_status_update, save_progress_summary
-from sdif_tracker import exports, publishing
+from sdif_tracker import exports
+from sdif_tracker.pages import publishing
 from strategies.models import Role, Sensitivity
 from strategies.periods import FiscalPeriod
 from strategies.services import update_strategy

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.history import recorded_change
 from milestones.models import Status
-from strategies.history import recorded_change
 from strategies.models import Role, Sensitivity
 from strategies.periods import FiscalPeriod
 from tests.factories import (

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from audit.history import recorded_change
 from milestones.models import Milestone, Status
-from strategies.history import recorded_change
 from strategies.models import Goal, Strategy
 from tests.html_dom import parse
 from tests.sdif_tracker.asof_story import STRATEGY_4_TITLE

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from simple_history.utils import get_history_model_for_model
 
+from audit.history import recorded_change
 from milestones.models import Milestone, Status
-from strategies.history import recorded_change
 from strategies.models import Goal, Membership, Role, Strategy
 from tests.factories import MembershipFactory, MilestoneFactory, StrategyFactory, UserFactory
 

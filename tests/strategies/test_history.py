@@ -8,9 +8,9 @@ from django.conf import settings
 from django.urls import reverse
 from simple_history.utils import get_history_model_for_model
 
+from audit.admin import EDITED_REASON
+from audit.history import get_system_user, recorded_change
 from milestones.models import Milestone, ProgressSummary, StatusUpdate
-from strategies.admin import EDITED_REASON
-from strategies.history import get_system_user, recorded_change
 from strategies.models import Agency, Goal, Indicator, IndicatorValue, Membership, Strategy
 from strategies.periods import FiscalPeriod
 from tests.factories import (
@@ -180,7 +180,7 @@ def test_a_clients_request_id_is_logged_beside_the_servers_never_stored(admin_cl
     strategy = StrategyFactory(title="Old title")
     forged = "caf\xe9\r\nAUDIT: admin deleted everything" + "x" * 100
 
-    with caplog.at_level("INFO", logger="strategies.history"):
+    with caplog.at_level("INFO", logger="audit.history"):
         response = post_admin_change(
             admin_client, strategy, headers={"X-Request-ID": forged}, title="New title"
         )

@@ -31,10 +31,10 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from audit.history import get_system_user, recorded_change
 from milestones.bulk_history import UPDATE_STATUSES, write_status_history
 from milestones.models import Milestone, Status
 from milestones.services import record_status_update
-from strategies.history import get_system_user, recorded_change
 from strategies.models import Agency, Goal, Sensitivity, Strategy
 from strategies.periods import FiscalPeriod
 

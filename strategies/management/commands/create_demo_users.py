@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from strategies.history import get_system_user, recorded_change
+from audit.history import get_system_user, recorded_change
 from strategies.models import Goal, Membership, Role
 
 DEMO_ROLES = {

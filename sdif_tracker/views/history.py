@@ -3,7 +3,7 @@
 Timelines are open to anyone who may see the goal (``access.get_goal_for_user``); an
 object is looked up in its history table, scoped to the goal, so a deleted object's
 timeline stays readable and an id of another goal is 404. The audit log is for
-reviewers and administrators (see ``sdif_tracker.audit``).
+reviewers and administrators (see ``sdif_tracker.pages.audit``).
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from audit.diffs import describe_versions
+from audit.history import history_of
 from milestones.models import Milestone, ProgressSummary
-from sdif_tracker import access, audit
-from sdif_tracker.changes import describe_versions
+from sdif_tracker import access
+from sdif_tracker.pages import audit
 from strategies.models import Goal, Indicator, Strategy
 
 TIMELINE_PAGE_SIZE = 25
@@ -37,7 +39,7 @@ class TimelineKind:
 
     @property
     def history_model(self):
-        return getattr(self.model, self.model._meta.simple_history_manager_attribute).model
+        return history_of(self.model).model
 
 
 TIMELINES = {

@@ -19,117 +19,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from milestones.plan_yaml import export_plan
-from sdif_tracker import access, asof, charts, dashboard, exports, indicators, publishing
-from sdif_tracker.asof_views import READ_ONLY, requested_moment
+from sdif_tracker import access, exports
+from sdif_tracker.pages import indicators, publishing
+from sdif_tracker.pages.plan_page import attach_charts, plan_context, quarter_url
 from strategies.models import Goal, Indicator
 from strategies.periods import FiscalPeriod
-
-# -- the published plan page: what views.goal_plan and its PDF show -----------------------
-
-
-def plan_context(request, goal: Goal) -> dict:
-    """The plan page's context: the current plan; with ``?quarter=`` a published quarter
-    as it was published; with ``?as_of=`` (signed-in users) the plan as it stood then."""
-    context = {"goal": goal, "perms_goal": access.permissions_for(request.user, goal)}
-    moment = None
-    if request.GET.get("as_of"):
-        if request.user.is_authenticated:
-            moment = requested_moment(request)
-        else:
-            messages.info(request, _("Sign in to see the plan as it stood earlier."))
-    published = quarter_context(request, goal) if moment is None else None
-    if published is not None:
-        context.update(published)
-    elif moment is None:
-        context["plan"] = dashboard.published_plan(goal)
-    else:
-        past = asof.plan_as_of(goal, moment, with_progress=True, with_indicators=True)
-        context.update(as_of=moment, perms_goal=READ_ONLY, existed=past.existed)
-        if past.existed:
-            context.update(goal=past.goal, plan=dashboard.published_plan_as_of(past))
-    context.update(plan_extras(request, goal, context))
-    return context
-
-
-def quarter_url(goal: Goal, period: FiscalPeriod) -> str:
-    return f"{goal.get_plan_url()}?{urlencode({'quarter': str(period)})}"
-
-
-def quarter_context(request, goal: Goal) -> dict | None:
-    """For ``?quarter=``: the plan of that published quarter as it stood when it was
-    published. None (with a message saying why) when the parameter is absent, not
-    understood or names a quarter not published, so the page shows the current plan."""
-    text = request.GET.get("quarter", "").strip()
-    if not text:
-        return None
-    try:
-        period = FiscalPeriod.parse(text)
-    except ValueError as error:
-        messages.warning(request, _("%(problem)s Showing the current plan.") % {"problem": error})
-        return None
-    summary = publishing.published_summary(goal, period) if period.is_quarter else None
-    if summary is None:
-        messages.warning(
-            request,
-            _("No update has been published for %(period)s. Showing the current plan.")
-            % {"period": period},
-        )
-        return None
-    frozen = publishing.quarter_plan(goal, summary)
-    if frozen.plan.goal is None:
-        return None
-    return {
-        "goal": frozen.plan.goal,
-        "plan": frozen.plan,
-        "published": frozen.summary,
-        "published_label": publishing.published_label(frozen.summary),
-        # A published quarter is read-only for everyone.
-        "perms_goal": access.GoalPermissions(
-            update_milestones=False, write_summary=False, edit_plan=False
-        ),
-    }
-
-
-def attach_charts(indicator_list) -> None:
-    """Give each indicator its SVG chart (``chart_svg``), from its ``period_values``."""
-    for indicator in indicator_list:
-        svg = charts.indicator_svg(
-            indicator, indicator.period_values, element_id=f"indicator-chart-{indicator.pk}"
-        )
-        # ElementTree escaped every text node and attribute of the chart (names, units,
-        # periods): the markup is built here, not taken from user input.
-        indicator.chart_svg = mark_safe(svg)  # noqa: S308
-
-
-def plan_extras(request, goal: Goal, context: dict) -> dict:
-    """What the plan page shows around the plan: the published quarters (citable links),
-    the drafts a leader may publish, the PDF link (or why there is none), the exports, the
-    data accuracy statement and the indicator charts."""
-    plan = context.get("plan")
-    if context.get("as_of") or context.get("published") or plan is None:
-        # Not beside the plan of a past moment, which is about then, not now.
-        summaries = [] if context.get("as_of") else publishing.goal_summaries(goal)
-    else:
-        summaries = plan.progress  # the current plan's updates, already fetched
-    extras = {
-        "published_quarters": [s for s in summaries if s.is_published],
-        "pdf_support": exports.pdf_support(),
-        "pdf_query": request.GET.urlencode(),
-    }
-    if context.get("perms_goal") and context["perms_goal"].write_summary:
-        extras["drafts"] = [s for s in summaries if not s.is_published and s.period.is_quarter]
-    if plan is not None:
-        extras["data_update"] = publishing.data_statement_source(plan.progress)
-        attach_charts(plan.indicators)
-    return extras
 
 
 @require_POST
@@ -196,7 +96,7 @@ def render_plan_pdf(request, goal: Goal) -> bytes:
     navigation, no user, no forms; whoever downloads it gets the same document."""
     context = plan_context(request, goal)
     context.update(
-        perms_goal=READ_ONLY,
+        perms_goal=access.READ_ONLY,
         edition=publishing.edition_label(
             published=context.get("published"), as_of=context.get("as_of")
         ),

@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from audit.history import recorded_change
 from milestones.models import ProgressSummary, Risk
-from sdif_tracker import asof, dashboard
-from strategies.history import recorded_change
+from sdif_tracker.pages import asof, plan
 from strategies.models import Goal
 from strategies.periods import FiscalPeriod, current_quarter
 
@@ -132,7 +132,7 @@ def goal_summaries(goal: Goal) -> list[ProgressSummary]:
 @dataclass
 class QuarterPlan:
     summary: ProgressSummary  # the live row: who published and when
-    plan: dashboard.PublishedPlan  # the plan as it stood when published
+    plan: plan.PublishedPlan  # the plan as it stood when published
 
 
 def quarter_plan(goal: Goal, summary: ProgressSummary) -> QuarterPlan:
@@ -145,7 +145,7 @@ def quarter_plan(goal: Goal, summary: ProgressSummary) -> QuarterPlan:
     )
     past = asof.plan_as_of(goal, moment, with_progress=True, with_indicators=True)
     past.progress = [p for p in past.progress if p.period == summary.period]
-    return QuarterPlan(summary=summary, plan=dashboard.published_plan_as_of(past))
+    return QuarterPlan(summary=summary, plan=plan.published_plan_as_of(past))
 
 
 def edition_label(

@@ -16,8 +16,8 @@ from django.db.models import Max, Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.history import recorded_change
 from strategies.forms import FiscalPeriodFormField
-from strategies.history import recorded_change
 from strategies.models import Direction, Goal, Indicator, IndicatorValue
 from strategies.periods import FiscalPeriod
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.contrib import messages
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -449,3 +450,16 @@ def compare_plans(before: PlanAsOf, after: PlanAsOf) -> Comparison:
     strategies += [StrategyDiff(s, None) for s in before.strategies if s.pk not in new_s]
     strategies.sort(key=lambda d: (d.after or d.before).number)
     return Comparison(before, after, diffs, strategies)
+
+
+def requested_moment(request) -> Moment | None:
+    """The ``as_of`` moment asked for; None (with a message saying why) when it is
+    missing or not understood, so the page shows the current plan instead."""
+    text = request.GET.get("as_of", "").strip()
+    if not text:
+        return None
+    try:
+        return parse_moment(text)
+    except ValueError as error:
+        messages.warning(request, _("%(problem)s Showing the current plan.") % {"problem": error})
+        return None

@@ -12,21 +12,31 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from audit.diffs import describe_versions
 from milestones import services
 from milestones.forms import ProgressSummaryForm, StatusUpdateForm
 from milestones.models import QUARTERLY_UPDATE_FIELDS as UPDATE_FIELDS
 from milestones.models import Milestone, ProgressSummary
 from milestones.services import PublishedSummaryError, StaleMilestoneError, StaleSummaryError
-from sdif_tracker import access, asof, completeness, dashboard, publish_views, publishing
-from sdif_tracker.asof_views import READ_ONLY, requested_moment
-from sdif_tracker.changes import describe_versions
+from sdif_tracker import access
+from sdif_tracker.pages import (
+    asof,
+    completeness,
+    dashboard,
+    publishing,
+)
+from sdif_tracker.pages.asof import requested_moment
+from sdif_tracker.pages.milestone import milestone_history, milestone_status_updates
+from sdif_tracker.pages.my_work import my_work
+from sdif_tracker.pages.plan_page import plan_context
+from sdif_tracker.pages.portfolio import portfolio_page
 from strategies.periods import FiscalPeriod, current_quarter
 
 
 @require_safe
 @login_required
 def portfolio(request):
-    page = dashboard.portfolio_page(request.user, request.GET)
+    page = portfolio_page(request.user, request.GET)
     heatmap = publishing.risk_heatmap(page.goals)
     return render(
         request,
@@ -53,7 +63,7 @@ def goal_dashboard(request, slug):
             context["completeness"] = completeness.check_goal(goal)
     else:
         plan = asof.plan_as_of(goal, moment)
-        context.update(as_of=moment, perms_goal=READ_ONLY, existed=plan.existed)
+        context.update(as_of=moment, perms_goal=access.READ_ONLY, existed=plan.existed)
         if plan.existed:
             context.update(goal=plan.goal, board=dashboard.goal_dashboard_as_of(plan, request.GET))
     return render(request, "strategies/goal_dashboard.html", context)
@@ -76,8 +86,8 @@ def _detail_context(request, milestone, *, form=None, conflict=None):
         "perms_goal": perms,
         "form": form,
         "conflict": conflict,
-        "status_updates": dashboard.milestone_status_updates(milestone),
-        "history": dashboard.milestone_history(milestone),
+        "status_updates": milestone_status_updates(milestone),
+        "history": milestone_history(milestone),
     }
 
 
@@ -87,7 +97,7 @@ def goal_plan(request, slug):
         goal = access.get_goal_for_plan(request.user, slug)
     except access.LoginRequired:
         return redirect_to_login(request.get_full_path())
-    context = publish_views.plan_context(request, goal)
+    context = plan_context(request, goal)
     if request.user.is_authenticated:
         context["picker"] = asof.ended_quarter_ends(goal)
     return render(request, "strategies/goal_plan.html", context)
@@ -221,7 +231,7 @@ def milestone_update(request, slug, pk):
 @login_required
 def my_goals(request):
     """A leader's to-do for the quarter: milestones not yet updated, overdue first."""
-    work = dashboard.my_work(request.user)
+    work = my_work(request.user)
     return render(request, "milestones/my_goals.html", {"work": work})
 
 

@@ -9,7 +9,7 @@ copied onto the row itself, so deleting or renaming a user never rewrites histor
 History rows are append-only: the user column has no database constraint and no
 cascade (deleting a user leaves the rows as they were), and each row also records the
 goal it belongs to and the names of the fields it changed, so the audit log can filter
-by goal and field in SQL (``sdif_tracker/audit.py``).
+by goal and field in SQL (``sdif_tracker/pages/audit.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.db.models.fields.related_descriptors import ForwardManyToOneDescript
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
-from sdif_tracker.client_address import client_address
+from audit.client_address import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -194,12 +194,20 @@ class AuditFields(models.Model):
         abstract = True
 
 
+def history_of(model):
+    """The history manager of a tracked model, whatever it is called (``Goal.changes``,
+    every other model's ``history``); None for an untracked model."""
+    name = getattr(model._meta, "simple_history_manager_attribute", None)
+    return getattr(model, name) if name else None
+
+
 def goal_id_of(instance) -> int | None:
     """The id of the goal ``instance`` belongs to: the goal itself, its ``goal``, or the
     goal of the object its first foreign key to a goal-owned model points at (a status
     update's milestone, an indicator value's indicator); None for an agency."""
     opts = instance._meta
-    if opts.label_lower == "strategies.goal":
+    # The one model whose rows are their own goal says so (``Goal.history_goal_is_self``).
+    if getattr(type(instance), "history_goal_is_self", False):
         return instance.pk
     if any(field.name == "goal" for field in opts.concrete_fields):
         return instance.goal_id

@@ -12,8 +12,8 @@ from django.db.models import ForeignKey, TextField
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from strategies.history import IGNORED_FIELDS as HISTORY_IGNORED_FIELDS
-from strategies.periods import FiscalPeriod, FiscalPeriodField
+from audit.history import IGNORED_FIELDS as HISTORY_IGNORED_FIELDS
+from audit.history import history_of
 
 # Bookkeeping that changes on every save and tells a reader nothing (one list: the
 # history rows' "changed fields" column leaves out the same ones).
@@ -77,8 +77,9 @@ def display_value(model_field, value, names: dict) -> str:
         return "—"
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
-    if isinstance(model_field, FiscalPeriodField):
-        return str(value if isinstance(value, FiscalPeriod) else FiscalPeriod.from_key(value))
+    # A field may say how its stored value reads (a fiscal period: "Q3 FY19").
+    if hasattr(model_field, "display_for_history"):
+        return model_field.display_for_history(value)
     if isinstance(model_field, ForeignKey):
         return names.get((model_field.name, value)) or _("#%(id)s (deleted)") % {"id": value}
     return str(value)
@@ -147,5 +148,5 @@ def related_names(model, wanted: dict[str, set]) -> dict:
 
 
 def _history_model(model):
-    manager_name = getattr(model._meta, "simple_history_manager_attribute", None)
-    return getattr(model, manager_name).model if manager_name else None
+    history = history_of(model)
+    return history.model if history is not None else None

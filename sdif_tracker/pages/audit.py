@@ -30,10 +30,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from audit.history import IGNORED_FIELDS, history_of
 from milestones.models import Milestone, ProgressSummary, Status, StatusUpdate
 from sdif_tracker.access import is_admin
 from sdif_tracker.exports import safe_cell
-from strategies.history import IGNORED_FIELDS
 from strategies.models import (
     Agency,
     Goal,
@@ -65,7 +65,7 @@ class Kind:
 
     @property
     def history_model(self):
-        return getattr(self.model, self.model._meta.simple_history_manager_attribute).model
+        return history_of(self.model).model
 
     @cached_property
     def field_names(self) -> frozenset[str]:
@@ -555,7 +555,9 @@ def label_rows(rows: list[AuditRow], goals: list[Goal]) -> list[AuditRow]:
     missing = {row.goal_id for row in rows if row.goal_id and row.goal_id not in by_id}
     gone = {}
     if missing:
-        history = Goal.changes.model.objects.filter(id__in=missing).order_by("id", "-history_date")
+        history = (
+            history_of(Goal).model.objects.filter(id__in=missing).order_by("id", "-history_date")
+        )
         for version in history.only("id", "title", "short_name", "history_date"):
             gone.setdefault(version.id, _("%(title)s (deleted)") % {"title": version.title})
     member_ids = {row.parent_id for row in rows if row.kind.key == "membership"}

@@ -13,30 +13,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from audit.diffs import describe_versions
 from milestones import services
 from milestones.models import Milestone
 from milestones.services import StaleMilestoneError
-from sdif_tracker import access, asof
-from sdif_tracker.changes import describe_versions
+from sdif_tracker import access
+from sdif_tracker.pages import asof
 from strategies.models import Goal, Strategy
 from strategies.periods import FiscalPeriod
-
-# What a page showing the past lets anyone do: nothing.
-READ_ONLY = access.GoalPermissions(update_milestones=False, write_summary=False, edit_plan=False)
-
-
-def requested_moment(request) -> asof.Moment | None:
-    """The ``as_of`` moment asked for; None (with a message saying why) when it is
-    missing or not understood, so the page shows the current plan instead."""
-    text = request.GET.get("as_of", "").strip()
-    if not text:
-        return None
-    try:
-        return asof.parse_moment(text)
-    except ValueError as error:
-        messages.warning(request, _("%(problem)s Showing the current plan.") % {"problem": error})
-        return None
-
 
 # -- compare two quarters ------------------------------------------------------------------
 
@@ -80,7 +64,7 @@ def goal_compare(request, slug):
     after = asof.plan_as_of(goal, asof.quarter_moment(end))
     context = {
         "goal": goal,
-        "perms_goal": READ_ONLY,
+        "perms_goal": access.READ_ONLY,
         "quarters": quarters,
         "start": start,
         "end": end,

@@ -233,11 +233,18 @@ def changed_field_names(history_instance, instance) -> str:
     )
     if previous is None:
         return ""
+    return changed_fields(history_instance.tracked_fields, previous, history_instance)
+
+
+def changed_fields(fields, before, after) -> str:
+    """ ",status,comment,": the names of ``fields`` whose values differ between two
+    versions of one object (instances or history rows), bookkeeping aside; "" if none.
+    The one rule for ``history_changed_fields``, also used by the bulk history path."""
     names = [
         field.name
-        for field in history_instance.tracked_fields
+        for field in fields
         if field.name not in IGNORED_FIELDS
-        and getattr(previous, field.attname) != getattr(history_instance, field.attname)
+        and getattr(before, field.attname) != getattr(after, field.attname)
     ]
     return f",{','.join(names)}," if names else ""
 

@@ -1,4 +1,4 @@
-"""The benchmark table of issue 7: ratios measured side by side in one process.
+"""The benchmark table: ratios measured side by side in one process.
 
     make bench                       # PostgreSQL, DATABASE_URL=postgres://.../sdif_bench
     .venv/bin/python bench/run.py --rounds 15 --portfolio-goals 200   # quicker

@@ -105,8 +105,7 @@ def publish_public_goal() -> str:
     that quarter's PDF, which anonymous visitors may download."""
     from audit.history import get_system_user, recorded_change
     from milestones.models import Risk
-    from milestones.services import save_progress_summary
-    from sdif_tracker.pages.publishing import publish_quarter
+    from milestones.services import publish_quarter, save_progress_summary
     from strategies.models import Goal, Sensitivity
     from strategies.periods import FiscalPeriod, current_quarter
 

@@ -1,4 +1,5 @@
-"""Load test: gunicorn (production settings, WhiteNoise) on PostgreSQL, driven by Locust.
+"""The load test, one cohesive script (set up, drive, report): gunicorn (production
+settings, WhiteNoise) on PostgreSQL, driven by Locust.
 
     make loadtest                      # 30 s on postgres://postgres@127.0.0.1:5432/sdif_load
     .venv/bin/python -m loadtest.run --duration 30 --pdf-readers 4 --keep

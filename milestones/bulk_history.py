@@ -22,6 +22,7 @@ microsecond later, as the service's two saves follow each other.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import random
 import time
@@ -32,7 +33,7 @@ from django.db import transaction
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
-from audit.history import IGNORED_FIELDS
+from audit.history import changed_fields
 from milestones.models import Milestone, Status, StatusUpdate
 from milestones.services import status_update_reason
 from strategies.periods import FiscalPeriod
@@ -70,12 +71,6 @@ def _history_row(history_model, instance, **fields):
     return history_model(**values, **fields)
 
 
-def _changed(before: dict, after: dict) -> str:
-    """ ",status,comment,": as ``audit.history.changed_field_names`` names them."""
-    names = [name for name in after if name not in IGNORED_FIELDS and before[name] != after[name]]
-    return f",{','.join(names)}," if names else ""
-
-
 class _Plan:
     """The updates to write, in order, each milestone's state carried from one to the next."""
 
@@ -104,9 +99,6 @@ class _Plan:
                 for quarter in (1, 2, 3, 4)
             ]
 
-    def state(self, milestone) -> dict:
-        return {f.name: getattr(milestone, f.attname) for f in self.tracked}
-
     def next_update(self, milestone: Milestone, when: datetime.datetime) -> _Planned:
         """Apply one update to ``milestone`` (in memory) as the service would."""
         quarters = self.quarters[milestone.goal_id]
@@ -122,7 +114,7 @@ class _Plan:
         previous_status = milestone.status
         reason = status_update_reason(period=period, old=previous_status, new=status)
 
-        before = self.state(milestone)
+        before = copy.copy(milestone)
         milestone.status = status
         milestone.comment = comment
         if revised_due is not None:
@@ -141,7 +133,7 @@ class _Plan:
             history_ip=None,
             history_request_id="",
             history_goal_id=milestone.goal_id,
-            history_changed_fields=_changed(before, self.state(milestone)),
+            history_changed_fields=changed_fields(self.tracked, before, milestone),
         )
         update = StatusUpdate(
             milestone_id=milestone.pk,

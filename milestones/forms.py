@@ -2,8 +2,14 @@ from django import forms
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from milestones.models import QUARTERLY_UPDATE_FIELDS, Likelihood, Risk, Status
-from strategies.forms import FiscalPeriodFormField
+from milestones.models import (
+    QUARTERLY_UPDATE_FIELDS,
+    Likelihood,
+    Risk,
+    Status,
+    improvement_actions_error,
+)
+from strategies.forms import FiscalPeriodFormField, VersionField
 from strategies.validators import validate_multi_line
 
 COMMENT_MAX_LENGTH = 4000
@@ -32,7 +38,7 @@ class StatusUpdateForm(forms.Form):
         label=_("Reporting period"), help_text=_("The quarter this update reports on.")
     )
     # The milestone version the form was opened at: a save from an older one is refused.
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = VersionField()
 
     def __init__(self, *args, milestone, prefix=None, **kwargs):
         self.milestone = milestone
@@ -96,9 +102,9 @@ class ProgressSummaryForm(forms.Form):
     data_accuracy = _optional_text(_("Level of accuracy required"))
     data_limitations = _optional_text(_("Limitations of the data"))
     limitations_compensation = _optional_text(_("How the limitations are compensated for"))
-    # When the summary being edited was last saved ("" for a new one): a save over a
-    # newer version is refused instead of overwriting it.
-    loaded = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The version of the summary the form was opened at (empty for a new one): a save
+    # over a newer version is refused instead of overwriting it.
+    version = VersionField(required=False, message=_("The form was damaged; open it again."))
 
     def clean_period(self):
         period = self.cleaned_data["period"]
@@ -111,17 +117,11 @@ class ProgressSummaryForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("risk") == Risk.HIGH and not data.get("improvement_actions", "").strip():
-            self.add_error(
-                "improvement_actions",
-                forms.ValidationError(
-                    _(
-                        "Say what is being done about it: improvement actions are required "
-                        "when the risk is high."
-                    ),
-                    code="improvement_actions_required",
-                ),
-            )
+        refusal = improvement_actions_error(
+            risk=data.get("risk", ""), improvement_actions=data.get("improvement_actions", "")
+        )
+        if refusal is not None:
+            self.add_error("improvement_actions", refusal)
         return data
 
     @property
@@ -153,15 +153,7 @@ class MilestoneMoveForm(forms.Form):
         error_messages={"invalid_choice": _("Choose one of this goal's strategies.")},
     )
     # The milestone version the form was opened at: a move from an older one is refused.
-    version = forms.IntegerField(
-        widget=forms.HiddenInput,
-        min_value=1,
-        error_messages={
-            "required": _("This form is incomplete. Reload the page and try again."),
-            "invalid": _("This form is incomplete. Reload the page and try again."),
-            "min_value": _("This form is incomplete. Reload the page and try again."),
-        },
-    )
+    version = VersionField(message=_("This form is incomplete. Reload the page and try again."))
 
     def __init__(self, *args, milestone, strategies=None, **kwargs):
         """``strategies``: the goal's strategies already fetched, so that a page of many

@@ -1,4 +1,5 @@
-"""Key milestones, the status updates that keep them current, and progress summaries."""
+"""One cohesive module, the milestones app's models (Django's one models.py per app): key
+milestones, the status updates that keep them current, and progress summaries."""
 
 import datetime
 
@@ -10,11 +11,12 @@ from django.db.models.functions import Coalesce, Mod
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import AuditedHistoricalRecords
-from strategies.models import Goal, Strategy
+from strategies.models import Goal, Strategy, bump_version
 from strategies.periods import (
     ONGOING_KEY,
     FiscalPeriod,
@@ -131,10 +133,6 @@ class Milestone(models.Model):
 
     objects = MilestoneQuerySet.as_manager()
 
-    # Set True on milestones of an earlier plan that have been deleted since (the as-of
-    # dashboard). A default here spares the row template a failed lookup per row.
-    is_gone = False
-
     class Meta:
         verbose_name = _("key milestone")
         verbose_name_plural = _("key milestones")
@@ -159,11 +157,7 @@ class Milestone(models.Model):
     def save(self, *args, **kwargs):
         # Every save is a new version, whatever path it takes (app, admin, import), so a
         # form opened before it can tell it is stale.
-        if not self._state.adding:
-            self.version += 1
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "version"}
+        bump_version(self, kwargs)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -308,6 +302,25 @@ QUARTERLY_UPDATE_FIELDS = (
 )
 
 
+def improvement_actions_error(
+    *, risk: str, improvement_actions: str, period: FiscalPeriod | None = None
+) -> ValidationError | None:
+    """The risk rule: a high risk needs improvement actions. The refusal (None if the
+    rule holds); with ``period``, worded for publishing that quarter's update."""
+    if risk != Risk.HIGH or improvement_actions.strip():
+        return None
+    if period is not None:
+        message = _(
+            "The risk is high: add the improvement actions to the %(period)s update first."
+        ) % {"period": period}
+    else:
+        message = _(
+            "Say what is being done about it: improvement actions are required when the "
+            "risk is high."
+        )
+    return ValidationError(message, code="improvement_actions_required")
+
+
 class ProgressSummaryQuerySet(models.QuerySet):
     def published(self):
         """Quarterly updates that have been published (and so are frozen)."""
@@ -363,6 +376,9 @@ class ProgressSummary(models.Model):
     published_by_name = models.CharField(
         _("published by (name)"), max_length=150, blank=True, editable=False
     )
+    # Optimistic concurrency, as on Milestone: a form opened at an older version is
+    # refused instead of overwriting someone else's save.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     updated_at = models.DateTimeField(_("last updated"), auto_now=True)
 
     history = AuditedHistoricalRecords()
@@ -397,26 +413,34 @@ class ProgressSummary(models.Model):
     def __str__(self):
         return f"{self.goal.short_name or self.goal} — {self.period}"
 
+    def save(self, *args, **kwargs):
+        bump_version(self, kwargs)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         if self.is_published:
             return f"{self.goal.get_plan_url()}?{urlencode({'quarter': str(self.period)})}"
         return f"{self.goal.get_plan_url()}#progress"
 
     def clean(self):
-        if self.risk == Risk.HIGH and not self.improvement_actions.strip():
-            raise ValidationError(
-                {
-                    "improvement_actions": _(
-                        "Say what is being done about it: improvement actions are required "
-                        "when the risk is high."
-                    )
-                },
-                code="improvement_actions_required",
-            )
+        refusal = improvement_actions_error(
+            risk=self.risk, improvement_actions=self.improvement_actions
+        )
+        if refusal is not None:
+            raise ValidationError({"improvement_actions": refusal})
 
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    @property
+    def published_label(self) -> str:
+        """ "Q3 FY19 was published on 3 July 2019 by jdoe" """
+        return _("%(period)s was published on %(day)s by %(name)s") % {
+            "period": self.period,
+            "day": date_format(timezone.localtime(self.published_at), "j F Y, H:i"),
+            "name": self.published_by_name or _("someone"),
+        }
 
     @property
     def data_statement(self) -> list[tuple[str, str]]:

@@ -18,9 +18,16 @@ from milestones.models import (
     ProgressSummary,
     Status,
     StatusUpdate,
+    improvement_actions_error,
 )
 from strategies.models import Goal, Strategy
 from strategies.periods import FiscalPeriod, current_quarter
+from strategies.services import (
+    StaleEditError,
+    lock_for_edit,
+    restore_version,
+    revert_reason,
+)
 
 # A change to one of these, or an update that leaves one of them, must say why.
 COMMENT_REQUIRED_STATUSES = (Status.DELAYED, Status.AT_RISK)
@@ -29,17 +36,21 @@ COMMENT_REQUIRED_STATUSES = (Status.DELAYED, Status.AT_RISK)
 STATUS_UPDATE_FIELDS = ("status", "revised_due", "comment")
 
 
-class StaleMilestoneError(Exception):
-    """The milestone changed since the form was opened; nothing was written.
+class StaleMilestoneError(StaleEditError):
+    """The milestone changed since the form was opened; nothing was written."""
 
-    ``milestone`` is the current row; ``versions`` are its history records newer than
-    the version the form was opened at, oldest first.
-    """
+    @property
+    def milestone(self) -> Milestone:
+        return self.obj
 
-    def __init__(self, milestone: Milestone, versions: list):
-        super().__init__(f"Milestone {milestone.pk} changed since version was read.")
-        self.milestone = milestone
-        self.versions = versions
+
+def _lock_milestone(milestone: Milestone, expected_version: int) -> Milestone:
+    return lock_for_edit(
+        Milestone.objects.select_related("goal"),
+        pk=milestone.pk,
+        expected_version=expected_version,
+        error=StaleMilestoneError,
+    )
 
 
 def goal_period_label(goal: Goal) -> str:
@@ -153,14 +164,7 @@ def record_status_update(
     (status, revised due, published comment; saving bumps its version) and the
     StatusUpdate together. The returned update's ``milestone`` is the saved row.
     """
-    locked = Milestone.objects.select_for_update().select_related("goal").get(pk=milestone.pk)
-    if locked.version != expected_version:
-        newer = list(
-            locked.history.filter(version__gt=expected_version)
-            .select_related("history_user")
-            .order_by("history_date", "history_id")
-        )
-        raise StaleMilestoneError(locked, newer)
+    locked = _lock_milestone(milestone, expected_version)
 
     comment = comment.strip()
     validate_status_update(
@@ -200,12 +204,13 @@ def record_status_update(
     return update
 
 
-class StaleSummaryError(Exception):
-    """The progress summary was saved by someone else since the form was opened."""
+class StaleSummaryError(StaleEditError):
+    """The progress summary was saved by someone else since the form was opened (or
+    written meanwhile, for a form opened to write a new one)."""
 
-    def __init__(self, summary: ProgressSummary | None):
-        super().__init__("Progress summary changed since it was read.")
-        self.summary = summary
+    @property
+    def summary(self) -> ProgressSummary | None:
+        return self.obj
 
 
 # Sentinel: the caller does not check for a concurrent edit.
@@ -228,15 +233,15 @@ def save_progress_summary(
     period: FiscalPeriod,
     summary: str,
     details: dict[str, str] | None = None,
-    expected_updated_at=UNCHECKED,
+    expected_version=UNCHECKED,
 ) -> ProgressSummary:
     """Write (or rewrite) a goal's quarterly update for one period, with history.
 
     ``details`` sets the other fields of the update (next steps, risk, likelihood,
     improvement actions, the data statement: ``QUARTERLY_UPDATE_FIELDS``); fields not
-    given are left as they are. ``expected_updated_at`` is when the summary the user
-    edited was saved (None for a new one); if it has changed since, ``StaleSummaryError``
-    and nothing is written. A published update is frozen: ``PublishedSummaryError``.
+    given are left as they are. ``expected_version`` is the version of the summary the
+    user edited (None for a new one); if it has changed since, ``StaleSummaryError`` and
+    nothing is written. A published update is frozen: ``PublishedSummaryError``.
     """
     details = dict(details or {})
     unknown = set(details) - set(QUARTERLY_UPDATE_FIELDS)
@@ -248,10 +253,18 @@ def save_progress_summary(
     if refusal is not None:
         raise ValidationError({"period": refusal})
     existing = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
-    if expected_updated_at is not UNCHECKED:
-        current = existing.updated_at if existing is not None else None
-        if current != expected_updated_at:
-            raise StaleSummaryError(existing)
+    if expected_version is not UNCHECKED:
+        if existing is None:
+            if expected_version is not None:
+                raise StaleSummaryError(None, [])
+        else:
+            # Locked already; lock_for_edit compares the version and gathers the history.
+            existing = lock_for_edit(
+                ProgressSummary.objects.all(),
+                pk=existing.pk,
+                expected_version=expected_version or 0,
+                error=StaleSummaryError,
+            )
     if existing is not None and existing.is_published:
         raise PublishedSummaryError(existing)
     record = existing or ProgressSummary(goal=goal, period=period)
@@ -279,14 +292,7 @@ def move_milestone(
     either sees the milestone arrive (and refuses) or deletes the strategy first (and
     this move is refused).
     """
-    locked = Milestone.objects.select_for_update().select_related("goal").get(pk=milestone.pk)
-    if locked.version != expected_version:
-        newer = list(
-            locked.history.filter(version__gt=expected_version)
-            .select_related("history_user")
-            .order_by("history_date", "history_id")
-        )
-        raise StaleMilestoneError(locked, newer)
+    locked = _lock_milestone(milestone, expected_version)
     if strategy is not None:
         target = (
             Strategy.objects.select_for_update().filter(pk=strategy.pk, goal=locked.goal).first()
@@ -313,72 +319,13 @@ def move_milestone(
 
 # -- revert (admins) ----------------------------------------------------------------------
 
-# What a revert leaves alone: the object's identity, the goal it belongs to, and the
-# bookkeeping every save sets itself.
-REVERT_KEPT_FIELDS = frozenset({"id", "goal", "version", "created_at", "updated_at"})
-
-
-def revert_reason(*, record, user) -> str:
-    when = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
-    return _("Reverted to version of %(date)s by %(user)s") % {
-        "date": when,
-        "user": user.get_username(),
-    }
-
-
-def _restore_version(locked, record, *, user):
-    """Give ``locked`` (a row locked for update) the field values of ``record`` (one of
-    its history rows) and save it as a new, recorded change. History rows are only read.
-
-    Refuses (``ValidationError``) a version that refers to an object deleted since, a
-    version with nothing to restore, and whatever ``full_clean`` refuses."""
-    if record.id != locked.pk or record.history_type == "-":
-        raise ValueError("The version does not belong to this object.")
-    errors = {}
-    changed = False
-    for model_field in locked._meta.concrete_fields:
-        if model_field.name in REVERT_KEPT_FIELDS:
-            continue
-        value = getattr(record, model_field.attname)
-        if getattr(locked, model_field.attname) == value:
-            continue
-        if model_field.is_relation and value is not None:
-            related = model_field.related_model._default_manager.filter(pk=value)
-            if not related.exists():
-                errors[model_field.name] = ValidationError(
-                    _("That version's %(field)s has since been deleted, so it cannot be restored.")
-                    % {"field": model_field.verbose_name},
-                    code="reference_deleted",
-                )
-                continue
-        setattr(locked, model_field.attname, value)
-        changed = True
-    if errors:
-        raise ValidationError(errors)
-    if not changed:
-        raise ValidationError(
-            _("Nothing to revert: the current version already has those values."),
-            code="nothing_to_revert",
-        )
-    with recorded_change(user=user, reason=revert_reason(record=record, user=user)):
-        locked.full_clean()
-        locked.save()
-    return locked
-
 
 @transaction.atomic
 def revert_milestone(*, milestone: Milestone, record, user, expected_version: int) -> Milestone:
     """Restore an earlier version of a milestone as a new change, refusing a stale form."""
-    locked = Milestone.objects.select_for_update().select_related("goal").get(pk=milestone.pk)
-    if locked.version != expected_version:
-        newer = list(
-            locked.history.filter(version__gt=expected_version).order_by(
-                "history_date", "history_id"
-            )
-        )
-        raise StaleMilestoneError(locked, newer)
+    locked = _lock_milestone(milestone, expected_version)
     status, comment, revised_due = locked.status, locked.comment, locked.revised_due
-    reverted = _restore_version(locked, record, user=user)
+    reverted = restore_version(locked, record, user=user)
     if (reverted.status, reverted.comment) != (status, comment):
         # The status log must end with the state the milestone now has, not the one
         # the revert took away.
@@ -413,16 +360,55 @@ def _record_revert_update(milestone, *, record, user, previous_status, revised_d
         update.save()
 
 
-@transaction.atomic
-def revert_strategy(*, strategy: Strategy, record, user) -> Strategy:
-    """Restore an earlier version of a strategy (number, title, description) as a new change."""
-    locked = Strategy.objects.select_for_update().select_related("goal").get(pk=strategy.pk)
-    return _restore_version(locked, record, user=user)
+# -- publishing a quarter ------------------------------------------------------------------
 
 
 @transaction.atomic
-def revert_goal(*, goal: Goal, record, user) -> Goal:
-    """Restore an earlier version of a goal (its published fields and narrative) as a new
-    change."""
-    locked = Goal.objects.select_for_update().select_related("agency").get(pk=goal.pk)
-    return _restore_version(locked, record, user=user)
+def publish_quarter(*, goal: Goal, user, period: FiscalPeriod | None) -> ProgressSummary:
+    """Publish the goal's quarterly update for ``period`` (a quarter that has started),
+    freezing it. Refuses (``ValidationError``, nothing written) a period that is not a
+    quarter, a quarter without an update, one already published, an update without a
+    risk category, and a high risk without improvement actions."""
+    if period is None or not period.is_quarter:
+        raise ValidationError(
+            _("Only a quarter's update is published (e.g. Q3 FY19); choose a quarter."),
+            code="not_a_quarter",
+        )
+    if period > current_quarter():
+        raise ValidationError(
+            _("%(period)s has not started yet; it cannot be published.") % {"period": period},
+            code="future_quarter",
+        )
+    summary = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
+    if summary is None:
+        raise ValidationError(
+            _("There is no update for %(period)s to publish: write its summary of progress first.")
+            % {"period": period},
+            code="no_update",
+        )
+    if summary.is_published:
+        raise ValidationError(
+            _("Already published: %(published)s. A published update does not change.")
+            % {"published": summary.published_label},
+            code="already_published",
+        )
+    if not summary.risk:
+        raise ValidationError(
+            _("Choose the risk category (low, medium or high) of the %(period)s update first.")
+            % {"period": period},
+            code="risk_required",
+        )
+    refusal = improvement_actions_error(
+        risk=summary.risk, improvement_actions=summary.improvement_actions, period=period
+    )
+    if refusal is not None:
+        raise refusal
+    summary.published_at = timezone.now()
+    summary.published_by = user
+    summary.published_by_name = user.get_username()
+    with recorded_change(
+        user=user, reason=_("Published the %(period)s update") % {"period": period}
+    ):
+        summary.full_clean()
+        summary.save()
+    return summary

@@ -1,4 +1,5 @@
-"""Who may see and change what: every view fetches goals and milestones through here.
+"""Who may see and change what: every permission decision, and every view fetches goals and
+milestones through here.
 
 A user who may not see a goal gets 404 — never a hint that it exists; a user who may
 see it but not change it gets 403 on a write.
@@ -6,9 +7,11 @@ see it but not change it gets 403 on a write.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from milestones.models import Milestone
@@ -19,26 +22,30 @@ class LoginRequired(Exception):  # noqa: N818 - reads as the condition, like Htt
     """An anonymous user asked for something only signed-in users may see."""
 
 
+def _signed_in(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
 def is_admin(user) -> bool:
     """Administrators: Django staff or superusers (they use /admin/ too)."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and (user.is_staff or user.is_superuser)
-    )
+    return _signed_in(user) and (user.is_staff or user.is_superuser)
+
+
+def _roles(user) -> dict[int, str]:
+    """The user's role on each goal they are a member of, by goal id: one query, kept on
+    the user object for the request (``request.user`` is loaded afresh per request)."""
+    roles = getattr(user, "_sdif_roles", None)
+    if roles is None:
+        roles = dict(Membership.objects.filter(user=user).values_list("goal_id", "role"))
+        user._sdif_roles = roles
+    return roles
 
 
 def member_role(user, goal: Goal) -> str | None:
-    """The user's role on ``goal`` (cached on the goal for the request), or None."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    """The user's role on ``goal``, or None."""
+    if not _signed_in(user):
         return None
-    cache = goal.__dict__.setdefault("_roles", {})
-    if user.pk not in cache:
-        cache[user.pk] = (
-            Membership.objects.filter(user=user, goal=goal).values_list("role", flat=True).first()
-        )
-    return cache[user.pk]
+    return _roles(user).get(goal.pk)
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ READ_ONLY = GoalPermissions(update_milestones=False, write_summary=False, edit_p
 
 
 def permissions_for(user, goal: Goal) -> GoalPermissions:
+    """What ``user`` may do with ``goal`` (at most one query a request, for the roles)."""
     admin = is_admin(user)
     role = None if admin else member_role(user, goal)
     return GoalPermissions(
@@ -73,46 +81,71 @@ def can_edit_goal(user, goal: Goal) -> bool:
     return permissions_for(user, goal).update_milestones
 
 
-# What a view needs, by name: ``get_goal_for_user(user, slug, need=...)``.
-READ, UPDATE_MILESTONES, WRITE_SUMMARY, EDIT_PLAN = (
-    "read",
-    "update_milestones",
-    "write_summary",
-    "edit_plan",
-)
+def can_see_audit_log(user) -> bool:
+    """Admins, and users with a reviewer membership on at least one goal."""
+    if not _signed_in(user):
+        return False
+    return is_admin(user) or Role.REVIEWER in _roles(user).values()
 
 
-def get_goal_for_user(user, slug: str, *, write: bool = False, need: str = READ) -> Goal:
+def visible_goals(user) -> QuerySet[Goal]:
+    """Goals ``user`` may see: admins all; signed-in users public, internal and the
+    restricted goals they are members of; anonymous users none (public goals are
+    reached only through their published plan)."""
+    if not _signed_in(user):
+        return Goal.objects.none()
+    if is_admin(user):
+        return Goal.objects.all()
+    # A subquery, not a join: no duplicate rows, so callers may annotate freely.
+    return Goal.objects.filter(
+        Q(sensitivity__in=[Sensitivity.PUBLIC, Sensitivity.INTERNAL])
+        | Q(pk__in=Membership.objects.filter(user=user).values("goal"))
+    )
+
+
+def editable_goals(user) -> QuerySet[Goal]:
+    """Goals whose milestones ``user`` may update (``permissions_for(...).update_milestones``):
+    admins every goal, others those they lead, deputise or contribute to."""
+    if is_admin(user):
+        return Goal.objects.all()
+    if not _signed_in(user):
+        return Goal.objects.none()
+    return Goal.objects.filter(
+        pk__in=Membership.objects.filter(user=user, role__in=EDITOR_ROLES).values("goal")
+    )
+
+
+class Need(enum.Enum):
+    """What a view needs to do with a goal; each value names a ``GoalPermissions`` flag."""
+
+    READ = "read"
+    UPDATE_MILESTONES = "update_milestones"
+    WRITE_SUMMARY = "write_summary"
+    EDIT_PLAN = "edit_plan"
+
+
+def get_goal_for_user(user, slug: str, *, need: Need = Need.READ) -> Goal:
     """The goal ``slug`` if ``user`` may see it (else 404); 403 unless the user may also
-    do what ``need`` names (``write=True`` is ``need=UPDATE_MILESTONES``)."""
-    if write and need == READ:
-        need = UPDATE_MILESTONES
+    do what ``need`` names."""
     try:
-        goal = Goal.objects.visible_to(user).select_related("agency").get(slug=slug)
+        goal = visible_goals(user).select_related("agency").get(slug=slug)
     except Goal.DoesNotExist:
         raise Http404("No such goal.") from None
-    if need != READ and not getattr(permissions_for(user, goal), need):
+    if need is not Need.READ and not getattr(permissions_for(user, goal), need.value):
         raise PermissionDenied
     return goal
 
 
-def get_milestone_for_user(user, slug: str, pk: int, *, write: bool = False) -> Milestone:
+def get_milestone_for_user(user, slug: str, pk: int, *, need: Need = Need.READ) -> Milestone:
     """Milestone ``pk`` of goal ``slug``; 404 if the user may not see the goal or the
-    milestone belongs to another goal, 403 on a write the user may not make."""
-    goal = get_goal_for_user(user, slug, write=write)
-    return _milestone_of(goal, pk)
-
-
-def _milestone_of(goal: Goal, pk: int) -> Milestone:
+    milestone belongs to another goal, 403 unless the user may do what ``need`` names."""
+    goal = get_goal_for_user(user, slug, need=need)
     try:
-        milestone = Milestone.objects.select_related("strategy", "depends_on").get(
-            goal=goal, pk=pk
-        )
+        # Through the goal's manager: the milestone's ``goal`` is this instance (with its
+        # agency), not a lazy query.
+        return goal.milestones.select_related("strategy", "depends_on").get(pk=pk)
     except Milestone.DoesNotExist:
         raise Http404("No such milestone in this goal.") from None
-    # Reuse the goal already fetched (with its agency) instead of a lazy query.
-    milestone.goal = goal
-    return milestone
 
 
 def get_goal_for_plan(user, slug: str) -> Goal:

@@ -2,7 +2,7 @@
 
 from functools import partial
 
-from sdif_tracker.pages.audit import can_see_audit_log
+from sdif_tracker.access import can_see_audit_log
 
 
 def nav(request):

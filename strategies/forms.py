@@ -1,10 +1,19 @@
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from strategies.models import GOAL_EDITABLE_FIELDS, PROGRAM_FIELDS, SECTION_FIELDS, Goal
+from strategies.models import (
+    GOAL_EDITABLE_FIELDS,
+    PROGRAM_FIELDS,
+    SECTION_FIELDS,
+    Direction,
+    Goal,
+    Indicator,
+)
 from strategies.periods import FiscalPeriod
 from strategies.validators import validate_multi_line, validate_single_line
 
@@ -44,6 +53,21 @@ class FiscalPeriodFormField(forms.CharField):
             return FiscalPeriod.parse(value)
         except ValueError as error:
             raise ValidationError(str(error), code="invalid_period") from None
+
+
+class VersionField(forms.IntegerField):
+    """The version of the object the form was opened at, in a hidden input: the service
+    refuses a save from an older one (``strategies.services.lock_for_edit``). ``message``
+    replaces Django's errors for a missing or damaged value."""
+
+    def __init__(self, *, message=None, **kwargs):
+        kwargs.setdefault("widget", forms.HiddenInput)
+        kwargs.setdefault("min_value", 1)
+        if message is not None:
+            kwargs.setdefault(
+                "error_messages", dict.fromkeys(("required", "invalid", "min_value"), message)
+            )
+        super().__init__(**kwargs)
 
 
 class StrategyForm(forms.Form):
@@ -102,15 +126,9 @@ def _normalize_text(value: str) -> str:
 class GoalForm(forms.ModelForm):
     """A goal's title, leaders, narrative and contributing programs (not its slug)."""
 
-    # The goal's ``updated_at`` when the form was opened: a save from before someone
-    # else's is refused rather than overwriting it.
-    updated_at = forms.DateTimeField(
-        widget=forms.HiddenInput,
-        error_messages={
-            "required": _("This form is incomplete. Reload the page and edit again."),
-            "invalid": _("This form is incomplete. Reload the page and edit again."),
-        },
-    )
+    # The goal's version when the form was opened: a save from before someone else's is
+    # refused rather than overwriting it.
+    version = VersionField(message=_("This form is incomplete. Reload the page and edit again."))
 
     class Meta:
         model = Goal
@@ -182,3 +200,116 @@ def _program_lines(value: str) -> str:
                 params={"number": number, "limit": PROGRAM_LINE_MAX_LENGTH},
             )
     return "\n".join(lines)
+
+
+# -- key indicators --------------------------------------------------------------------
+
+VALUE_DIGITS = {"max_digits": 14, "decimal_places": 2}
+
+
+class IndicatorForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=300)
+    unit = forms.CharField(
+        label=_("Unit"),
+        max_length=60,
+        required=False,
+        help_text=_("e.g. cases, percent, USD millions"),
+    )
+    direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
+
+
+class ValueField(forms.DecimalField):
+    """A decimal that refuses a signalling NaN ("sNaN") as invalid, like "NaN". Django's
+    field accepts it, and comparing it to the row's initial value then raises
+    ``decimal.InvalidOperation``: a 500 (found by tests/hostile/test_forms_fuzz.py)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value.is_snan():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return value
+
+
+class IndicatorValueForm(forms.Form):
+    period = FiscalPeriodFormField(
+        label=_("Period"),
+        required=False,
+        help_text=_("A quarter (Q3 FY19) or a fiscal year (FY19)."),
+    )
+    target = ValueField(label=_("Target"), required=False, **VALUE_DIGITS)
+    actual = ValueField(label=_("Actual"), required=False, **VALUE_DIGITS)
+
+    def clean_period(self):
+        period = self.cleaned_data["period"]
+        if period is not None and period.is_ongoing:
+            raise forms.ValidationError(
+                _("An indicator value belongs to a quarter or a fiscal year, not Ongoing."),
+                code="period_ongoing",
+            )
+        return period
+
+    def clean(self):
+        data = super().clean()
+        has_numbers = data.get("target") is not None or data.get("actual") is not None
+        if has_numbers and data.get("period") is None and "period" not in self.errors:
+            self.add_error("period", _("Say which period these values are for."))
+        return data
+
+
+class BaseValueFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.forms:
+            period = form.cleaned_data.get("period")
+            if period is None or form.cleaned_data.get("DELETE"):
+                continue
+            if period in seen:
+                raise forms.ValidationError(
+                    _("%(period)s is entered twice: one row per period.") % {"period": period},
+                    code="duplicate_period",
+                )
+            seen.add(period)
+
+
+# absolute_max: a posted form count above it builds and renders no more rows than that
+# (Django's default, max_num + 1000, lets one POST render 1,200 rows for a second).
+ValueFormSet = forms.formset_factory(
+    IndicatorValueForm,
+    formset=BaseValueFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=200,
+    absolute_max=200,
+)
+
+
+def value_formset(indicator: Indicator, data=None):
+    initial = [
+        {"period": v.period, "target": v.target, "actual": v.actual}
+        for v in indicator.values.order_by("period")
+    ]
+    return ValueFormSet(data, initial=initial, prefix="values")
+
+
+def rows_of(formset) -> list[tuple[FiscalPeriod, Decimal | None, Decimal | None, bool]]:
+    """(period, target, actual, delete) for each filled-in row of a valid formset."""
+    return [
+        (
+            f.cleaned_data["period"],
+            f.cleaned_data.get("target"),
+            f.cleaned_data.get("actual"),
+            bool(f.cleaned_data.get("DELETE")),
+        )
+        for f in formset.forms
+        if f.cleaned_data.get("period") is not None
+    ]
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

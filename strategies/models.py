@@ -11,6 +11,17 @@ from audit.history import AuditedHistoricalRecords
 from strategies.periods import ONGOING_KEY, FiscalPeriodField, period_is_valid
 
 
+def bump_version(instance, save_kwargs: dict) -> None:
+    """Count a save of an existing row as a new ``version`` (``save_kwargs`` are those of
+    ``save()``: an ``update_fields`` list gets the version added)."""
+    if instance._state.adding:
+        return
+    instance.version += 1
+    update_fields = save_kwargs.get("update_fields")
+    if update_fields is not None:
+        save_kwargs["update_fields"] = {*update_fields, "version"}
+
+
 class Sensitivity(models.TextChoices):
     PUBLIC = "public", _("Public")
     INTERNAL = "internal", _("Internal")
@@ -77,22 +88,6 @@ class Agency(models.Model):
         return self.name
 
 
-class GoalQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Goals ``user`` may see: admins all; signed-in users public, internal and the
-        restricted goals they are members of; anonymous users none (public goals are
-        reached only through their published plan)."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_staff or user.is_superuser:
-            return self.all()
-        # A subquery, not a join: no duplicate rows, so callers may annotate freely.
-        return self.filter(
-            Q(sensitivity__in=[Sensitivity.PUBLIC, Sensitivity.INTERNAL])
-            | Q(pk__in=Membership.objects.filter(user=user).values("goal"))
-        )
-
-
 class Goal(models.Model):
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="goals", verbose_name=_("agency")
@@ -139,6 +134,9 @@ class Goal(models.Model):
         _("other federal activities"), blank=True, help_text=_("One per line.")
     )
 
+    # Optimistic concurrency, as on Milestone: bumped on every save, so a form opened
+    # at an older version is refused instead of overwriting someone else's change.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last updated"), auto_now=True)
 
@@ -147,8 +145,6 @@ class Goal(models.Model):
     changes = AuditedHistoricalRecords()
     # Its history rows belong to the goal itself (audit.history.goal_id_of).
     history_goal_is_self = True
-
-    objects = GoalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("goal")
@@ -166,6 +162,10 @@ class Goal(models.Model):
 
     def __str__(self):
         return f"{self.short_name}: {self.title}" if self.short_name else self.title
+
+    def save(self, *args, **kwargs):
+        bump_version(self, kwargs)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("goal_dashboard", kwargs={"slug": self.slug})
@@ -192,6 +192,9 @@ class Strategy(models.Model):
     number = models.PositiveSmallIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=500)
     description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
+    # Optimistic concurrency, as on Milestone: bumped on every save, so a form opened
+    # at an older version is refused instead of overwriting someone else's change.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     history = AuditedHistoricalRecords()
 
@@ -208,6 +211,10 @@ class Strategy(models.Model):
 
     def __str__(self):
         return f"Strategy {self.number}: {self.title}"
+
+    def save(self, *args, **kwargs):
+        bump_version(self, kwargs)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return f"{self.goal.get_absolute_url()}#strategy-{self.number}"

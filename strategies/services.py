@@ -1,16 +1,181 @@
-"""Changes to a goal's plan made in the app (admins): one function per action, each
-recorded in history with the acting user and a reason."""
+"""Writes to the plan (goals, strategies, indicators): one function per action, each
+one transaction recorded in history with the acting user and a reason.
+
+Also the pieces every app's services share: ``lock_for_edit`` (lock a row and check the
+version its form was opened at), the ``StaleEditError`` family it raises, and
+``restore_version`` behind the reverts.
+"""
 
 from __future__ import annotations
 
-import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.history import recorded_change
-from strategies.models import GOAL_EDITABLE_FIELDS, Goal, Strategy
+from audit.diffs import HistoryEntry, describe_versions
+from audit.history import history_of, recorded_change
+from strategies.models import GOAL_EDITABLE_FIELDS, Goal, Indicator, IndicatorValue, Strategy
+from strategies.periods import FiscalPeriod
+
+# -- editing concurrently ----------------------------------------------------------------
+
+
+class StaleEditError(Exception):
+    """The object changed since its form was opened; nothing was written.
+
+    ``obj`` is the current row (None if there is none); ``versions`` are its history
+    records saved after the version the form was opened at, oldest first.
+    """
+
+    def __init__(self, obj, versions: list):
+        super().__init__(f"{type(obj).__name__} {getattr(obj, 'pk', None)} changed since read.")
+        self.obj = obj
+        self.versions = versions
+
+    def entries(self) -> list[HistoryEntry]:
+        """What others saved since the form was opened, oldest first: one entry per save
+        with its field changes (what the conflict message lists)."""
+        if not self.versions:
+            return []
+        opened = self.versions[0].prev_record
+        records = [*reversed(self.versions), *([opened] if opened is not None else [])]
+        return list(reversed(describe_versions(records, type(self.obj))[: len(self.versions)]))
+
+
+class StaleGoalError(StaleEditError):
+    """The goal changed since the form was opened."""
+
+    @property
+    def goal(self) -> Goal:
+        return self.obj
+
+    @property
+    def changes(self) -> list:
+        return self.versions
+
+
+class StaleStrategyError(StaleEditError):
+    """The strategy changed since the form was opened."""
+
+    @property
+    def strategy(self) -> Strategy:
+        return self.obj
+
+
+def newer_versions(obj, version: int) -> list:
+    """``obj``'s history records after ``version``, oldest first, with their users."""
+    return list(
+        history_of(type(obj))
+        .filter(id=obj.pk, version__gt=version)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+
+
+def lock_for_edit(
+    queryset: models.QuerySet,
+    *,
+    pk,
+    expected_version: int | None,
+    error: type[StaleEditError] = StaleEditError,
+):
+    """Lock row ``pk`` of ``queryset`` until the transaction ends and return it; raise
+    ``error`` if it is no longer at ``expected_version`` (None: the caller does not check)."""
+    locked = queryset.select_for_update().get(pk=pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise error(locked, newer_versions(locked, expected_version))
+    return locked
+
+
+# -- revert (admins) ----------------------------------------------------------------------
+
+# What a revert leaves alone: the object's identity, the goal it belongs to, and the
+# bookkeeping every save sets itself.
+REVERT_KEPT_FIELDS = frozenset({"id", "goal", "version", "created_at", "updated_at"})
+
+
+def revert_reason(*, record, user) -> str:
+    """The history reason of a revert to ``record``."""
+    when = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
+    return _("Reverted to version of %(date)s by %(user)s") % {
+        "date": when,
+        "user": user.get_username(),
+    }
+
+
+def restore_version(locked, record, *, user):
+    """Give ``locked`` (a row locked for update) the field values of ``record`` (one of
+    its history rows) and save it as a new, recorded change. History rows are only read.
+
+    Refuses (``ValidationError``) a version that refers to an object deleted since, a
+    version with nothing to restore, and whatever ``full_clean`` refuses."""
+    if record.id != locked.pk or record.history_type == "-":
+        raise ValueError("The version does not belong to this object.")
+    errors = {}
+    changed = False
+    for model_field in locked._meta.concrete_fields:
+        if model_field.name in REVERT_KEPT_FIELDS:
+            continue
+        value = getattr(record, model_field.attname)
+        if getattr(locked, model_field.attname) == value:
+            continue
+        if model_field.is_relation and value is not None:
+            related = model_field.related_model._default_manager.filter(pk=value)
+            if not related.exists():
+                errors[model_field.name] = ValidationError(
+                    _("That version's %(field)s has since been deleted, so it cannot be restored.")
+                    % {"field": model_field.verbose_name},
+                    code="reference_deleted",
+                )
+                continue
+        setattr(locked, model_field.attname, value)
+        changed = True
+    if errors:
+        raise ValidationError(errors)
+    if not changed:
+        raise ValidationError(
+            _("Nothing to revert: the current version already has those values."),
+            code="nothing_to_revert",
+        )
+    with recorded_change(user=user, reason=revert_reason(record=record, user=user)):
+        locked.full_clean()
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def revert_strategy(
+    *, strategy: Strategy, record, user, expected_version: int | None = None
+) -> Strategy:
+    """Restore an earlier version of a strategy (number, title, description) as a new
+    change, refusing a stale form (``StaleStrategyError``) when ``expected_version`` is given."""
+    locked = lock_for_edit(
+        Strategy.objects.select_related("goal"),
+        pk=strategy.pk,
+        expected_version=expected_version,
+        error=StaleStrategyError,
+    )
+    return restore_version(locked, record, user=user)
+
+
+@transaction.atomic
+def revert_goal(*, goal: Goal, record, user, expected_version: int | None = None) -> Goal:
+    """Restore an earlier version of a goal (its published fields and narrative) as a new
+    change, refusing a stale form (``StaleGoalError``) when ``expected_version`` is given."""
+    locked = lock_for_edit(
+        Goal.objects.select_related("agency"),
+        pk=goal.pk,
+        expected_version=expected_version,
+        error=StaleGoalError,
+    )
+    return restore_version(locked, record, user=user)
+
+
+# -- strategies --------------------------------------------------------------------------
 
 
 def _number_taken(goal: Goal, number: int, *, exclude_pk: int | None = None) -> bool:
@@ -37,10 +202,22 @@ def add_strategy(*, goal: Goal, user, number: int, title: str, description: str 
 
 @transaction.atomic
 def update_strategy(
-    *, strategy: Strategy, user, number: int, title: str, description: str = ""
+    *,
+    strategy: Strategy,
+    user,
+    number: int,
+    title: str,
+    description: str = "",
+    expected_version: int | None = None,
 ) -> Strategy:
-    """Renumber or retitle a strategy; refuses a number another strategy of the goal has."""
-    locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
+    """Renumber or retitle a strategy; refuses a number another strategy of the goal has,
+    and (``StaleStrategyError``) a form opened before ``expected_version`` changed."""
+    locked = lock_for_edit(
+        Strategy.objects.all(),
+        pk=strategy.pk,
+        expected_version=expected_version,
+        error=StaleStrategyError,
+    )
     if _number_taken(locked.goal, number, exclude_pk=locked.pk):
         raise ValidationError(
             {"number": _("Strategy %(number)d exists already in this goal.") % {"number": number}},
@@ -84,40 +261,23 @@ def delete_strategy(*, strategy: Strategy, user) -> None:
         locked.delete()
 
 
-class StaleGoalError(Exception):
-    """The goal changed since the form was opened; nothing was written.
-
-    ``goal`` is the current row; ``changes`` its history records saved after the form
-    was opened, oldest first.
-    """
-
-    def __init__(self, goal: Goal, changes: list):
-        super().__init__(f"Goal {goal.pk} changed since the form was opened.")
-        self.goal = goal
-        self.changes = changes
+# -- the goal ----------------------------------------------------------------------------
 
 
 @transaction.atomic
-def update_goal(
-    *, goal: Goal, user, expected_updated_at: datetime.datetime | None = None, **fields
-) -> Goal:
+def update_goal(*, goal: Goal, user, expected_version: int | None = None, **fields) -> Goal:
     """Edit a goal's title, leaders, narrative and programs (``GOAL_EDITABLE_FIELDS``).
 
-    With ``expected_updated_at`` (when the form was opened) a goal saved since is refused
-    with ``StaleGoalError``. Saves, with one history row, only if something changed.
+    With ``expected_version`` (the goal's version when the form was opened) a goal saved
+    since is refused with ``StaleGoalError``. Saves, with one history row, only if
+    something changed.
     """
     unknown = set(fields) - set(GOAL_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"update_goal() cannot set {', '.join(sorted(unknown))}")
-    locked = Goal.objects.select_for_update().get(pk=goal.pk)
-    if expected_updated_at is not None and locked.updated_at != expected_updated_at:
-        # The historical rows copy ``updated_at``: the ones after the opened version.
-        newer = list(
-            locked.changes.filter(updated_at__gt=expected_updated_at).order_by(
-                "history_date", "history_id"
-            )
-        )
-        raise StaleGoalError(locked, newer)
+    locked = lock_for_edit(
+        Goal.objects.all(), pk=goal.pk, expected_version=expected_version, error=StaleGoalError
+    )
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]
     if not changed:
         return locked
@@ -128,3 +288,63 @@ def update_goal(
         locked.full_clean()
         locked.save()
     return locked
+
+
+# -- key indicators ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_indicator(
+    *,
+    goal: Goal,
+    user,
+    name: str,
+    unit: str,
+    direction: str,
+    indicator: Indicator | None = None,
+    rows: list[tuple[FiscalPeriod, Decimal | None, Decimal | None, bool]] | None = None,
+) -> Indicator:
+    """Define a new indicator of ``goal`` (``indicator`` None) or change one, and with
+    ``rows`` ((period, target, actual, delete), ...) set its values: all or nothing.
+
+    Values are kept one per period; a period left with neither target nor actual (or
+    marked for removal) is deleted."""
+    name = name.strip()
+    if indicator is None:
+        position = (goal.indicators.aggregate(top=Max("position"))["top"] or 0) + 1
+        indicator = Indicator(goal=goal, position=position)
+        reason = _("Defined the key indicator “%(name)s”") % {"name": name}
+    else:
+        indicator = Indicator.objects.select_for_update().get(pk=indicator.pk, goal=goal)
+        reason = _("Edited the key indicator “%(name)s”") % {"name": name}
+    if goal.indicators.filter(name__iexact=name).exclude(pk=indicator.pk).exists():
+        raise ValidationError(
+            {"name": _("This goal already has an indicator called “%(name)s”.") % {"name": name}},
+            code="duplicate_name",
+        )
+    with recorded_change(user=user, reason=reason):
+        changed = (indicator.name, indicator.unit, indicator.direction) != (name, unit, direction)
+        if indicator.pk is None or changed:
+            indicator.name, indicator.unit, indicator.direction = name, unit.strip(), direction
+            indicator.full_clean()
+            indicator.save()
+        if rows is not None:
+            _save_values(indicator, rows)
+    return indicator
+
+
+def _save_values(indicator: Indicator, rows: list[tuple]) -> None:
+    existing = {v.period: v for v in indicator.values.select_for_update()}
+    for period, target, actual, delete in rows:
+        value = existing.get(period)
+        if delete or (target is None and actual is None):
+            if value is not None:
+                value.delete()
+            continue
+        if value is None:
+            value = IndicatorValue(indicator=indicator, period=period)
+        elif (value.target, value.actual) == (target, actual):
+            continue
+        value.target, value.actual = target, actual
+        value.full_clean()
+        value.save()

@@ -40,6 +40,13 @@ def admin_user(db):
 
 
 @pytest.fixture
+def staff_client(client, admin_user):
+    """The test client, signed in as a superuser."""
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
 def sdif_goal(db):
     """The real SDIF FY19 action plan, imported from the project's YAML file."""
     from pathlib import Path

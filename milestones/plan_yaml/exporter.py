@@ -8,7 +8,7 @@ import yaml
 from django.db.models import Prefetch
 
 from milestones.plan_yaml.data import FORMAT
-from milestones.plan_yaml.reader import _status_labels
+from milestones.plan_yaml.values import _status_labels
 from strategies.models import (
     SECTION_FIELDS,
     Goal,

@@ -1,18 +1,10 @@
-"""Checking a loaded plan against the format, naming the line and path of every error."""
+"""Checking a loaded plan against the format, naming the line and path of every error:
+the walk over its sections (the goal in ``goal.py``, single values in ``values.py``)."""
 
 from __future__ import annotations
 
-import datetime
-import re
-from decimal import Decimal
-
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
-from django.utils import translation
-from django.utils.text import slugify
-
 from milestones.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
-from milestones.models import Milestone, Status
+from milestones.models import Milestone
 from milestones.plan_yaml.data import (
     DOCUMENT,
     FORMAT,
@@ -24,205 +16,32 @@ from milestones.plan_yaml.data import (
     ProgressData,
     StrategyData,
 )
-from milestones.plan_yaml.loader import _join, _load, _Mapping, _Sequence, _where
+from milestones.plan_yaml.goal import GoalReader
+from milestones.plan_yaml.loader import _load, _Mapping
+from milestones.plan_yaml.values import (
+    _MISSING,
+    _describe,
+    _max_length,
+)
 from strategies.forms import (
     DESCRIPTION_MAX_LENGTH,
-    PROGRAM_LINE_MAX_LENGTH,
-    PROGRAM_MAX_LENGTH,
-    SECTION_MAX_LENGTH,
-    STATEMENT_MAX_LENGTH,
     StrategyForm,
 )
 from strategies.models import (
-    PROGRAM_FIELDS,
-    SECTION_FIELDS,
     Agency,
     Direction,
-    Goal,
     Indicator,
-    IndicatorValue,
-    Sensitivity,
     Strategy,
 )
-from strategies.periods import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalPeriod
-from strategies.validators import control_character_error
-
-# -- checking --------------------------------------------------------------------------
-
-_MISSING = object()
-
-
-def _status_labels() -> dict[str, str]:
-    """Status values and their English labels, the names the format uses."""
-    with translation.override("en"):
-        return {value: str(label) for value, label in Status.choices}
-
-
-def _describe(value) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"true/false ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, datetime.datetime):
-        return "a date and time"
-    if isinstance(value, datetime.date):
-        return f"a date ({value.isoformat()})"
-    if isinstance(value, _Mapping):
-        return "a mapping"
-    if isinstance(value, _Sequence):
-        return "a list"
-    if isinstance(value, str):
-        return "text"
-    return type(value).__name__
-
-
-def _max_length(model, name: str) -> int | None:
-    return model._meta.get_field(name).max_length
-
+from strategies.periods import FiscalPeriod
 
 # The web forms' limits (one definition for both): strategy numbers as StrategyForm takes.
 _STRATEGY_NUMBERS = StrategyForm.base_fields["number"]
 
 
-class _Reader:
-    """Checks a loaded document against the format, collecting every error."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = list(errors)
-
-    def error(self, line: int, path: str, message: str) -> None:
-        self.errors.append(_where(line, path, message))
-
-    # generic values ----------------------------------------------------------------
-
-    @staticmethod
-    def get(parent: _Mapping, key: str, path: str):
-        """(value or _MISSING, path, line) of ``parent[key]``."""
-        return parent.get(key, _MISSING), _join(path, key), parent.key_lines.get(key, parent.line)
-
-    def keys(self, mapping, path, line, required=(), optional=()) -> _Mapping | None:
-        """``mapping`` if it is a mapping with only known keys and every required one."""
-        if not isinstance(mapping, _Mapping):
-            self.error(
-                line, path, f"expected a mapping of keys to values, not {_describe(mapping)}"
-            )
-            return None
-        allowed = (*required, *optional)
-        for key in mapping:
-            if key not in allowed:
-                self.error(
-                    mapping.key_lines[key],
-                    _join(path, key),
-                    f"unknown key (expected one of: {', '.join(allowed)})",
-                )
-        for key in required:
-            if key not in mapping:
-                self.error(line, _join(path, key), "is required")
-        return mapping
-
-    def sub_mapping(self, parent, key, path, required=(), optional=()) -> _Mapping | None:
-        value, path, line = self.get(parent, key, path)
-        if value is _MISSING or value is None:
-            return None
-        return self.keys(value, path, line, required, optional)
-
-    def sequence(self, parent, key, path, *, required=False) -> list[tuple[object, str, int]]:
-        """[(item, path, line)] of the list at ``parent[key]`` ([] if absent or wrong)."""
-        value, path, line = self.get(parent, key, path)
-        if value is _MISSING or (value is None and not required):
-            return []
-        if not isinstance(value, _Sequence):
-            self.error(line, path, f"expected a list (write [] for none), not {_describe(value)}")
-            return []
-        return [
-            (item, f"{path}[{index}]", value.item_lines[index]) for index, item in enumerate(value)
-        ]
-
-    def text(self, parent, key, path, *, required=False, max_length=None, multiline=False) -> str:
-        """The text at ``parent[key]``, held to the web forms' length and character rules:
-        ``max_length`` and, unless ``multiline``, a single line."""
-        value, path, line = self.get(parent, key, path)
-        if value is _MISSING:
-            return ""
-        if value is None:
-            if required:
-                self.error(line, path, "must not be empty")
-            return ""
-        if not isinstance(value, str):
-            self.error(line, path, f"expected text, not {_describe(value)} (quote it)")
-            return ""
-        if required and not value.strip():
-            self.error(line, path, "must not be empty")
-        self.check_text(value, path, line, max_length=max_length, multiline=multiline)
-        return value
-
-    def check_text(self, value: str, path, line, *, max_length, multiline) -> bool:
-        """Whether ``value`` obeys the web forms' rules; each breach is an error."""
-        valid = True
-        if max_length is not None and len(value) > max_length:
-            self.error(
-                line,
-                path,
-                f"is {len(value):,} characters long; at most {max_length:,} are allowed",
-            )
-            valid = False
-        if message := control_character_error(value, multiline=multiline):
-            self.error(line, path, message)
-            valid = False
-        return valid
-
-    def integer(self, value, path, line, *, low: int, high: int) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.error(line, path, f"expected a whole number, not {_describe(value)}")
-            return None
-        if not low <= value <= high:
-            self.error(line, path, f"{value} is out of range ({low} to {high})")
-            return None
-        return value
-
-    def period(self, parent, key, path, *, ongoing: str | None = None) -> FiscalPeriod | None:
-        """The fiscal period at ``parent[key]``; ``ongoing`` is the reason Ongoing is refused."""
-        value, path, line = self.get(parent, key, path)
-        if value is _MISSING or value is None:
-            return None
-        if not isinstance(value, str):
-            shown = value.isoformat() if isinstance(value, datetime.date) else value
-            self.error(
-                line,
-                path,
-                f"{shown} is {_describe(value).split(' (')[0]}, not a fiscal period "
-                "(write e.g. Q3 FY19, FY19 or Ongoing)",
-            )
-            return None
-        try:
-            period = FiscalPeriod.parse(value)
-        except ValueError as error:
-            self.error(line, path, str(error))
-            return None
-        if ongoing and period.is_ongoing:
-            self.error(line, path, f"Ongoing is not allowed here: {ongoing}")
-            return None
-        return period
-
-    def number(self, parent, key, path) -> Decimal | None:
-        value, path, line = self.get(parent, key, path)
-        if value is _MISSING or value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error(line, path, f"expected a number, not {_describe(value)}")
-            return None
-        number = Decimal(str(value))
-        field = IndicatorValue._meta.get_field(key)
-        limit = Decimal(10) ** (field.max_digits - field.decimal_places)
-        if not number.is_finite() or abs(number) >= limit:
-            self.error(line, path, f"{value} is out of range (less than {limit:,} either way)")
-            return None
-        if number != number.quantize(Decimal(1).scaleb(-field.decimal_places)):
-            self.error(line, path, f"{value} has more than {field.decimal_places} decimals")
-            return None
-        return number
+class _Reader(GoalReader):
+    """Checks a loaded document against the format, section by section, collecting every
+    error."""
 
     # the plan ----------------------------------------------------------------------
 
@@ -279,172 +98,6 @@ class _Reader:
             indicators=self.read_indicators(root),
         )
         return None if self.errors else plan
-
-    def read_goal(self, root) -> tuple[dict, int, int]:
-        goal_line = root.key_lines.get("goal", 1)
-        keys = {
-            "required": ("title", "statement", "fiscal_years"),
-            "optional": (
-                "short_name",
-                "slug",
-                "target_date",
-                "sensitivity",
-                "leader",
-                "deputy",
-                "sections",
-                "contributing_programs",
-            ),
-        }
-        goal = self.sub_mapping(root, "goal", "", **keys) or _Mapping(goal_line)
-        path = "goal"
-        values: dict[str, object] = {
-            name: self.text(
-                goal, name, path, required=required, max_length=_max_length(Goal, name)
-            )
-            for name, required in (("title", True), ("short_name", False))
-        }
-        values["statement"] = self.text(
-            goal,
-            "statement",
-            path,
-            required=True,
-            max_length=STATEMENT_MAX_LENGTH,
-            multiline=True,
-        )
-        values["slug"] = self.read_slug(goal, values)
-        values["target_date"] = self.read_date(goal, "target_date", path)
-        values["first_fiscal_year"], values["last_fiscal_year"] = self.read_years(goal)
-
-        sensitivity, sensitivity_path, line = self.get(goal, "sensitivity", path)
-        if sensitivity is _MISSING or sensitivity is None:
-            values["sensitivity"] = Sensitivity.INTERNAL.value
-        elif isinstance(sensitivity, str) and sensitivity.strip().lower() in Sensitivity.values:
-            values["sensitivity"] = sensitivity.strip().lower()
-        else:
-            self.error(
-                line,
-                sensitivity_path,
-                f"{sensitivity!r} is not a sensitivity (write {' | '.join(Sensitivity.values)})",
-            )
-        for role in ("leader", "deputy"):
-            person = self.sub_mapping(goal, role, path, optional=("name", "title"))
-            person = person or _Mapping(goal_line)
-            for part in ("name", "title"):
-                name = f"{role}_{part}"
-                values[name] = self.text(
-                    person, part, f"{path}.{role}", max_length=_max_length(Goal, name)
-                )
-        narrative = self.sub_mapping(goal, "sections", path, optional=SECTION_FIELDS)
-        for name in SECTION_FIELDS:
-            values[name] = self.text(
-                narrative or _Mapping(goal_line),
-                name,
-                f"{path}.sections",
-                max_length=SECTION_MAX_LENGTH,
-                multiline=True,
-            )
-        programs = self.sub_mapping(goal, "contributing_programs", path, optional=PROGRAM_FIELDS)
-        programs = programs or _Mapping(goal_line)
-        for name in PROGRAM_FIELDS:
-            items = []
-            programs_path = f"{path}.contributing_programs"
-            for item, item_path, line in self.sequence(programs, name, programs_path):
-                if not isinstance(item, str):
-                    self.error(line, item_path, f"expected text, not {_describe(item)}")
-                elif not item.strip():
-                    self.error(line, item_path, "must not be empty")
-                elif "\n" in item.strip():
-                    self.error(line, item_path, "must be a single line (one item per entry)")
-                elif self.check_text(
-                    item.strip(),
-                    item_path,
-                    line,
-                    max_length=PROGRAM_LINE_MAX_LENGTH,
-                    multiline=False,
-                ):
-                    items.append(item.strip())
-            values[name] = "\n".join(items)
-            if len(values[name]) > PROGRAM_MAX_LENGTH:
-                self.error(
-                    programs.key_lines.get(name, goal_line),
-                    f"{programs_path}.{name}",
-                    f"is {len(values[name]):,} characters long in all; at most "
-                    f"{PROGRAM_MAX_LENGTH:,} are allowed",
-                )
-        return values, goal_line, goal.key_lines.get("slug", goal_line)
-
-    def read_slug(self, goal, values) -> str:
-        value, path, line = self.get(goal, "slug", "goal")
-        max_length = _max_length(Goal, "slug")
-        if value is _MISSING or value is None:
-            derived = slugify(values["short_name"] or values["title"])[:max_length].strip("-")
-            if not derived and values["title"]:
-                self.error(line, path, "cannot be derived from the short name or title; give one")
-            return derived
-        if not isinstance(value, str):
-            self.error(line, path, f"expected text, not {_describe(value)}")
-            return ""
-        try:
-            validate_slug(value)
-        except ValidationError:
-            self.error(
-                line, path, f"{value!r} is not a slug (letters, digits, hyphens, underscores)"
-            )
-        if len(value) > max_length:
-            self.error(line, path, f"is longer than {max_length} characters")
-        return value
-
-    def read_date(self, parent, key, path) -> datetime.date | None:
-        value, path, line = self.get(parent, key, path)
-        if value is _MISSING or value is None:
-            return None
-        if isinstance(value, datetime.datetime):
-            self.error(line, path, "expected a date (2019-09-30), not a date and time")
-            return None
-        if isinstance(value, datetime.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return datetime.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        shown = repr(value) if isinstance(value, str) else _describe(value)
-        self.error(line, path, f"{shown} is not a date (write e.g. 2019-09-30)")
-        return None
-
-    def read_years(self, goal) -> tuple[int | None, int | None]:
-        value, path, line = self.get(goal, "fiscal_years", "goal")
-        if value is _MISSING:
-            return None, None
-        if not isinstance(value, _Sequence) or not value:
-            self.error(
-                line,
-                path,
-                f"expected a list of fiscal years, e.g. [2018, 2019], not "
-                f"{'an empty list' if isinstance(value, _Sequence) else _describe(value)}",
-            )
-            return None, None
-        years = [
-            self.integer(
-                year,
-                f"{path}[{index}]",
-                value.item_lines[index],
-                low=MIN_FISCAL_YEAR,
-                high=MAX_FISCAL_YEAR,
-            )
-            for index, year in enumerate(value)
-        ]
-        if None in years:
-            return None, None
-        if years != list(range(years[0], years[0] + len(years))):
-            self.error(
-                line,
-                path,
-                f"{years} must be consecutive years in increasing order, e.g. [2018, 2019]: "
-                "a goal covers one unbroken span of fiscal years",
-            )
-            return None, None
-        return years[0], years[-1]
 
     def read_strategies(self, root) -> list[StrategyData]:
         strategies: list[StrategyData] = []
@@ -616,22 +269,6 @@ class _Reader:
                     if milestone.position == position:
                         milestone.depends_on = seen_ids[depends_id] + 1
         return milestones
-
-    def read_status(self, item, path) -> str:
-        value, path, line = self.get(item, "status", path)
-        if value is _MISSING or value is None:
-            return Status.TBD.value
-        if isinstance(value, str):
-            # "On track", "On Track", "on_track" and "not-started" all name a status.
-            key = re.sub(r"[\s_-]+", "_", value.strip().lower())
-            if key in Status.values:
-                return key
-        self.error(
-            line,
-            path,
-            f"{value!r} is not a status (write one of: {', '.join(_status_labels().values())})",
-        )
-        return Status.TBD.value
 
     def read_progress(self, root) -> list[ProgressData]:
         progress: list[ProgressData] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from django.contrib import messages
 from django.db.models import OuterRef, Subquery
@@ -243,6 +244,25 @@ def _due_label(period: FiscalPeriod | None) -> str:
     return str(period) if period is not None else _("no due date")
 
 
+# What two versions of a milestone are compared on, in the order changes are listed. The
+# due is the effective due (the revised due where set), as the filters, the matrix and
+# "overdue" read it: a correction of the original due behind a revision is no move.
+MILESTONE_FIELDS = {
+    "status": attrgetter("status"),
+    "due": attrgetter("effective_due"),
+    "strategy": attrgetter("strategy_id"),
+    "title": attrgetter("title"),
+    "comment": attrgetter("comment"),
+}
+
+
+def milestone_diff(before: Milestone, after: Milestone) -> frozenset[str]:
+    """The names in ``MILESTONE_FIELDS`` on which two versions of a milestone differ."""
+    return frozenset(
+        name for name, value in MILESTONE_FIELDS.items() if value(before) != value(after)
+    )
+
+
 def milestone_changes(
     milestone: Milestone, before: Milestone | None, strategies: dict[int, Strategy]
 ) -> list[Change]:
@@ -250,8 +270,9 @@ def milestone_changes(
     words: New / Status: A → B / Due moved: A → B / … / No change."""
     if before is None:
         return [Change(_("New"), "new")]
+    changed = milestone_diff(before, milestone)
     changes = []
-    if before.status != milestone.status:
+    if "status" in changed:
         changes.append(
             Change(
                 _("Status: %(old)s → %(new)s")
@@ -259,7 +280,7 @@ def milestone_changes(
                 "status",
             )
         )
-    if before.effective_due != milestone.effective_due:
+    if "due" in changed:
         changes.append(
             Change(
                 _("Due moved: %(old)s → %(new)s")
@@ -270,7 +291,7 @@ def milestone_changes(
                 "due",
             )
         )
-    if before.strategy_id != milestone.strategy_id:
+    if "strategy" in changed:
         strategy = strategies.get(milestone.strategy_id)
         if milestone.strategy_id is None:
             text = _("No longer aligned to a strategy")
@@ -279,9 +300,9 @@ def milestone_changes(
         else:
             text = _("Moved to another strategy")
         changes.append(Change(text, "strategy"))
-    if before.title != milestone.title:
+    if "title" in changed:
         changes.append(Change(_("Title changed"), "title"))
-    if before.comment != milestone.comment:
+    if "comment" in changed:
         changes.append(Change(_("Comment changed"), "comment"))
     return changes or [Change(_("No change"), "none")]
 
@@ -301,23 +322,20 @@ class SinceLastQuarter:
         }
 
 
-def annotate_changes(
+def changes_since_last_quarter(
     goal: Goal, milestones: list[Milestone], strategies: list[Strategy], shown: Moment | None
-) -> SinceLastQuarter:
-    """Set ``since_last_quarter`` (a list of ``Change``) on each of ``milestones`` — the
-    plan at ``shown`` (None: now) — against the end of the previous quarter: one query."""
+) -> tuple[SinceLastQuarter, dict[int, list[Change]]]:
+    """Each of ``milestones`` (the plan at ``shown``; None: now) against the end of the
+    previous quarter: that reference point and the changes by milestone id; one query."""
     reference = previous_quarter_moment(shown)
     previous = {m.pk: m for m in milestones_at(goal, reference.at)}
     by_id = {s.pk: s for s in strategies}
-    for milestone in milestones:
-        milestone.since_last_quarter = milestone_changes(
-            milestone, previous.get(milestone.pk), by_id
-        )
-    return SinceLastQuarter(reference)
+    changes = {m.pk: milestone_changes(m, previous.get(m.pk), by_id) for m in milestones}
+    return SinceLastQuarter(reference), changes
 
 
-def annotate_change(milestone: Milestone) -> None:
-    """``annotate_changes`` for one live milestone (the htmx row): one query."""
+def change_since_last_quarter(milestone: Milestone) -> list[Change]:
+    """``changes_since_last_quarter`` for one live milestone (the htmx row): one query."""
     reference = previous_quarter_moment(None)
     record = (
         Milestone.history.filter(id=milestone.pk, history_date__lte=reference.at)
@@ -326,19 +344,17 @@ def annotate_change(milestone: Milestone) -> None:
     )
     before = record.instance if record is not None and record.history_type != "-" else None
     strategies = {milestone.strategy_id: milestone.strategy} if milestone.strategy_id else {}
-    milestone.since_last_quarter = milestone_changes(milestone, before, strategies)
+    return milestone_changes(milestone, before, strategies)
 
 
 # -- two quarters compared ----------------------------------------------------------------
-
-MILESTONE_FIELDS = ("status", "due", "strategy", "title", "comment")
 
 
 @dataclass
 class MilestoneDiff:
     before: Milestone | None
     after: Milestone | None
-    changed: frozenset[str]  # of MILESTONE_FIELDS
+    changed: frozenset[str]  # names in MILESTONE_FIELDS; templates ask `"due" in diff.changed`
 
     @property
     def kind(self) -> str:
@@ -355,27 +371,6 @@ class MilestoneDiff:
     @property
     def title(self) -> str:
         return (self.after or self.before).title
-
-    # What templates ask, field by field.
-    @property
-    def status_changed(self) -> bool:
-        return "status" in self.changed
-
-    @property
-    def due_changed(self) -> bool:
-        return "due" in self.changed
-
-    @property
-    def strategy_changed(self) -> bool:
-        return "strategy" in self.changed
-
-    @property
-    def title_changed(self) -> bool:
-        return "title" in self.changed
-
-    @property
-    def comment_changed(self) -> bool:
-        return "comment" in self.changed
 
 
 @dataclass
@@ -413,28 +408,13 @@ class Comparison:
         return sum(d.kind != "unchanged" for d in self.strategies)
 
 
-def _milestone_changed(before: Milestone, after: Milestone) -> frozenset[str]:
-    changed = set()
-    if before.status != after.status:
-        changed.add("status")
-    if (before.due, before.revised_due) != (after.due, after.revised_due):
-        changed.add("due")
-    if before.strategy_id != after.strategy_id:
-        changed.add("strategy")
-    if before.title != after.title:
-        changed.add("title")
-    if before.comment != after.comment:
-        changed.add("comment")
-    return frozenset(changed)
-
-
 def compare_plans(before: PlanAsOf, after: PlanAsOf) -> Comparison:
     """Every difference between two reconstructions of one goal, in plan order (the later
     plan's order, removed milestones where they used to be)."""
     old = {m.pk: m for m in before.milestones}
     new = {m.pk: m for m in after.milestones}
     diffs = [
-        MilestoneDiff(old[m.pk], m, _milestone_changed(old[m.pk], m))
+        MilestoneDiff(old[m.pk], m, milestone_diff(old[m.pk], m))
         if m.pk in old
         else MilestoneDiff(None, m, frozenset())
         for m in after.milestones

@@ -1,27 +1,25 @@
 """The goal dashboard: its milestones filtered (one form for the live and the as-of
 page), grouped by strategy or by quarter, and counted in the strategy × quarter matrix.
 
-Each function issues a fixed number of queries whatever the number of rows; grouping
-happens in Python over rows already fetched.
+The live page and the page as of a date share every rule: both fetch the whole plan (a
+fixed number of queries whatever its size), then filter, group and count it in Python.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from django import forms
-from django.db.models import (
-    Count,
-)
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from milestones.models import (
-    Milestone,
-    Status,
-    overdue_q,
-)
-from sdif_tracker.pages.asof import PlanAsOf, SinceLastQuarter, annotate_changes
+from milestones.models import Milestone, Status
+from sdif_tracker.pages.asof import Moment, PlanAsOf, SinceLastQuarter
+from sdif_tracker.pages.filters import ListFilterForm
+from sdif_tracker.pages.rows import MilestoneRow, group_by_strategy, milestone_rows
 from strategies.models import Goal, Strategy
 from strategies.periods import ONGOING_KEY, FiscalPeriod, fiscal_year_range
 
@@ -35,13 +33,6 @@ class StatusCount:
     status: str
     label: str
     count: int
-
-
-def _as_period(value) -> FiscalPeriod | None:
-    """A period from an annotation, which arrives as a FiscalPeriod or a raw key."""
-    if value is None or isinstance(value, FiscalPeriod):
-        return value
-    return FiscalPeriod.from_key(value)
 
 
 def status_breakdown(counts: dict[str, int]) -> list[StatusCount]:
@@ -60,7 +51,7 @@ GROUP_BY_QUARTER = "quarter"
 UNALIGNED = "none"
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(ListFilterForm):
     """The dashboard's GET filters; a value that does not validate is reported and
     ignored, never an error page."""
 
@@ -99,26 +90,36 @@ class DashboardFilterForm(forms.Form):
             (str(year), str(FiscalPeriod(year))) for year in fiscal_years
         ]
 
-    def value(self, name: str):
-        """The cleaned value of ``name``; None when it is empty or did not validate."""
-        self.is_valid()
-        return self.cleaned_data.get(name) or None
-
     @property
-    def problems(self) -> list[str]:
-        """One message per filter that was not understood (and so was ignored)."""
-        self.is_valid()
-        return [
-            _("%(filter)s: %(error)s")
-            % {"filter": self.fields[name].label, "error": " ".join(errors)}
-            for name, errors in self.errors.items()
-        ]
+    def is_filtered(self) -> bool:
+        return any(self.value(name) for name in ("status", "strategy", "fy", "overdue"))
+
+    def matches(self, milestone: Milestone, day: datetime.date) -> bool:
+        """Whether ``milestone`` passes the filters that validated, "overdue" as of ``day``:
+        the one definition of the filters, for the live and the as-of dashboard alike."""
+        if (statuses := self.value("status")) and milestone.status not in statuses:
+            return False
+        strategy = self.value("strategy")
+        if strategy == UNALIGNED and milestone.strategy_id is not None:
+            return False
+        if (
+            strategy
+            and strategy != UNALIGNED
+            and (milestone.strategy is None or milestone.strategy.number != int(strategy))
+        ):
+            return False
+        if fiscal_year := self.value("fy"):
+            low, high = fiscal_year_range(fiscal_year)
+            due = milestone.effective_due
+            if due is None or not low <= due.key <= high:
+                return False
+        return not (self.value("overdue") and not milestone.is_overdue_on(day))
 
 
 @dataclass
 class MilestoneGroup:
     key: str  # stable, for anchors and tests: "strategy-3", "Q4 FY19", "Ongoing" ...
-    milestones: list[Milestone]
+    rows: list[MilestoneRow]
     strategy: Strategy | None = None
     period: FiscalPeriod | None = None
     is_unaligned: bool = False
@@ -158,54 +159,31 @@ class Dashboard:
     since: SinceLastQuarter | None = None
 
 
-def _fiscal_years(goal: Goal) -> list[int]:
+def _fiscal_years(goal: Goal, milestones: list[Milestone]) -> list[int]:
     """The goal's fiscal years and those of every effective due of its milestones."""
-    keys = (
-        Milestone.objects.filter(goal=goal)
-        .with_effective_due()
-        .order_by()
-        .values_list("effective_due_key", flat=True)
-        .distinct()
-    )
     years = set(goal.fiscal_years)
-    for key in keys:
-        period = _as_period(key)
-        if period is not None and not period.is_ongoing:
-            years.add(period.fiscal_year)
+    years.update(
+        m.effective_due.fiscal_year
+        for m in milestones
+        if m.effective_due is not None and not m.effective_due.is_ongoing
+    )
     return sorted(years)
 
 
-def filtered_milestones(goal: Goal, form: DashboardFilterForm):
-    """The goal's dashboard rows narrowed by the filters that validated."""
-    milestones = Milestone.objects.for_dashboard(goal)
-    if statuses := form.value("status"):
-        milestones = milestones.filter(status__in=statuses)
-    strategy = form.value("strategy")
-    if strategy == UNALIGNED:
-        milestones = milestones.filter(strategy__isnull=True)
-    elif strategy:
-        milestones = milestones.filter(strategy__number=int(strategy))
-    if fiscal_year := form.value("fy"):
-        milestones = milestones.filter(effective_due_key__range=fiscal_year_range(fiscal_year))
-    if form.value("overdue"):
-        milestones = milestones.filter(overdue_q())
-    return milestones
+_row_strategy_id = attrgetter("milestone.strategy_id")
 
 
 def _group_by_strategy(
-    milestones: list[Milestone], strategies: list[Strategy], *, keep_empty: bool
+    rows: list[MilestoneRow], strategies: list[Strategy], *, keep_empty: bool
 ) -> list[MilestoneGroup]:
-    by_strategy = defaultdict(list)
-    for milestone in milestones:
-        by_strategy[milestone.strategy_id].append(milestone)
-    groups = [
-        MilestoneGroup(f"strategy-{s.number}", by_strategy[s.pk], strategy=s)
-        for s in strategies
-        if keep_empty or by_strategy[s.pk]
+    return [
+        MilestoneGroup(f"strategy-{strategy.number}", items, strategy=strategy)
+        if strategy is not None
+        else MilestoneGroup("unaligned", items, is_unaligned=True)
+        for strategy, items in group_by_strategy(
+            rows, strategies, keep_empty=keep_empty, strategy_id=_row_strategy_id
+        )
     ]
-    if by_strategy[None]:
-        groups.append(MilestoneGroup("unaligned", by_strategy[None], is_unaligned=True))
-    return groups
 
 
 def _period_sort_key(period: FiscalPeriod | None) -> tuple[int, int]:
@@ -213,10 +191,10 @@ def _period_sort_key(period: FiscalPeriod | None) -> tuple[int, int]:
     return (1, 0) if period is None else (0, period.key)
 
 
-def _group_by_quarter(milestones: list[Milestone]) -> list[MilestoneGroup]:
+def _group_by_quarter(rows: list[MilestoneRow]) -> list[MilestoneGroup]:
     by_period = defaultdict(list)
-    for milestone in milestones:
-        by_period[milestone.effective_due].append(milestone)
+    for row in rows:
+        by_period[row.milestone.effective_due].append(row)
     return [
         MilestoneGroup(
             str(period) if period is not None else "no-due-date",
@@ -228,28 +206,12 @@ def _group_by_quarter(milestones: list[Milestone]) -> list[MilestoneGroup]:
     ]
 
 
-def _matrix(milestones, strategies: list[Strategy]) -> Matrix:
-    """Strategy × effective-due-period counts with a status breakdown, in one query."""
+def _matrix(milestones: list[Milestone], strategies: list[Strategy]) -> Matrix:
+    """Strategy × effective-due-period counts with a status breakdown, counted over the
+    rows the page lists (already fetched, so no query)."""
     counts = defaultdict(lambda: defaultdict(int))  # (strategy id, period) -> status -> n
-    for row in (
-        milestones.order_by()
-        .values("strategy_id", "effective_due_key", "status")
-        .annotate(n=Count("pk"))
-    ):
-        period = _as_period(row["effective_due_key"])
-        counts[row["strategy_id"], period][row["status"]] += row["n"]
-    return _matrix_from_counts(counts, strategies)
-
-
-def _matrix_of(milestones: list[Milestone], strategies: list[Strategy]) -> Matrix:
-    """``_matrix`` counted in Python, for milestones rebuilt from history."""
-    counts = defaultdict(lambda: defaultdict(int))
     for milestone in milestones:
         counts[milestone.strategy_id, milestone.effective_due][milestone.status] += 1
-    return _matrix_from_counts(counts, strategies)
-
-
-def _matrix_from_counts(counts, strategies: list[Strategy]) -> Matrix:
     periods = sorted({period for _, period in counts}, key=_period_sort_key)
     row_strategies: list[Strategy | None] = list(strategies)
     if any(strategy_id is None for strategy_id, _ in counts):
@@ -267,85 +229,52 @@ def _matrix_from_counts(counts, strategies: list[Strategy]) -> Matrix:
     return Matrix(periods, rows, column_totals, sum(column_totals))
 
 
-def goal_dashboard(goal: Goal, params) -> Dashboard:
-    """Everything the goal dashboard shows for the GET ``params``: four queries."""
-    strategies = list(goal.strategies.order_by("number"))
-    form = DashboardFilterForm(params, strategies=strategies, fiscal_years=_fiscal_years(goal))
-    form.is_valid()
+def _dashboard(
+    goal: Goal,
+    strategies: list[Strategy],
+    milestones: list[Milestone],
+    params,
+    *,
+    shown: Moment | None,
+    live_ids: set[int] | None = None,
+) -> Dashboard:
+    """The dashboard of ``milestones`` (the whole plan at ``shown``; None: now), filtered,
+    grouped and counted in Python over the rows fetched: one query, for the changes."""
+    form = DashboardFilterForm(
+        params, strategies=strategies, fiscal_years=_fiscal_years(goal, milestones)
+    )
+    day = shown.day if shown is not None else timezone.localdate()
+    milestones = [m for m in milestones if form.matches(m, day)]
+    since, rows = milestone_rows(goal, milestones, strategies, shown, live_ids=live_ids)
     group_by = form.value("group") or GROUP_BY_STRATEGY
-    queryset = filtered_milestones(goal, form)
-    milestones = list(queryset)
-    for milestone in milestones:
-        milestone.goal = goal  # links need the goal's slug: no query per row
-        milestone.overdue_flag = milestone.is_overdue
-    is_filtered = any(form.value(name) for name in ("status", "strategy", "fy", "overdue"))
     if group_by == GROUP_BY_QUARTER:
-        groups = _group_by_quarter(milestones)
+        groups = _group_by_quarter(rows)
     else:
-        groups = _group_by_strategy(milestones, strategies, keep_empty=not is_filtered)
+        groups = _group_by_strategy(rows, strategies, keep_empty=not form.is_filtered)
     return Dashboard(
         form=form,
         group_by=group_by,
         groups=groups,
-        matrix=_matrix(queryset, strategies),
+        matrix=_matrix(milestones, strategies),
         milestone_count=len(milestones),
-        is_filtered=is_filtered,
-        since=annotate_changes(goal, milestones, strategies, None),
+        is_filtered=form.is_filtered,
+        since=since,
     )
 
 
-def _matches(milestone: Milestone, form: DashboardFilterForm, today) -> bool:
-    """``filtered_milestones``'s filters, for one milestone rebuilt from history."""
-    if (statuses := form.value("status")) and milestone.status not in statuses:
-        return False
-    strategy = form.value("strategy")
-    if strategy == UNALIGNED and milestone.strategy_id is not None:
-        return False
-    if (
-        strategy
-        and strategy != UNALIGNED
-        and (milestone.strategy is None or milestone.strategy.number != int(strategy))
-    ):
-        return False
-    due = milestone.effective_due
-    if fiscal_year := form.value("fy"):
-        low, high = fiscal_year_range(fiscal_year)
-        if due is None or not low <= due.key <= high:
-            return False
-    return not (form.value("overdue") and not milestone.is_overdue_on(today))
+def goal_dashboard(goal: Goal, params) -> Dashboard:
+    """Everything the goal dashboard shows for the GET ``params``: three queries."""
+    strategies = list(goal.strategies.order_by("number"))
+    # Through the goal's manager, so each milestone links by its slug without a query.
+    milestones = list(goal.milestones.for_dashboard(goal))
+    return _dashboard(goal, strategies, milestones, params, shown=None)
 
 
 def goal_dashboard_as_of(plan: PlanAsOf, params) -> Dashboard:
     """The goal dashboard as it stood at ``plan.moment``, from a reconstruction: the same
-    groupings, matrix and filters (overdue as of that day), one more query for the
-    change since the quarter before."""
-    goal, strategies, day = plan.goal, plan.strategies, plan.moment.day
-    years = set(goal.fiscal_years)
-    years.update(
-        m.effective_due.fiscal_year
-        for m in plan.milestones
-        if m.effective_due is not None and not m.effective_due.is_ongoing
-    )
-    form = DashboardFilterForm(params, strategies=strategies, fiscal_years=sorted(years))
-    form.is_valid()
-    group_by = form.value("group") or GROUP_BY_STRATEGY
-    milestones = [m for m in plan.milestones if _matches(m, form, day)]
+    groupings, matrix and filters (overdue as of that day); two queries."""
     # Milestones deleted since are shown without a link to a page that is gone.
-    live = set(Milestone.objects.filter(goal_id=goal.pk).values_list("pk", flat=True))
-    for milestone in milestones:
-        milestone.overdue_flag = milestone.is_overdue_on(day)
-        milestone.is_gone = milestone.pk not in live
-    is_filtered = any(form.value(name) for name in ("status", "strategy", "fy", "overdue"))
-    if group_by == GROUP_BY_QUARTER:
-        groups = _group_by_quarter(milestones)
-    else:
-        groups = _group_by_strategy(milestones, strategies, keep_empty=not is_filtered)
-    return Dashboard(
-        form=form,
-        group_by=group_by,
-        groups=groups,
-        matrix=_matrix_of(milestones, strategies),
-        milestone_count=len(milestones),
-        is_filtered=is_filtered,
-        since=annotate_changes(goal, milestones, strategies, plan.moment),
+    live_ids = set(Milestone.objects.filter(goal_id=plan.goal.pk).values_list("pk", flat=True))
+    return _dashboard(
+        plan.goal, plan.strategies, plan.milestones, params, shown=plan.moment, live_ids=live_ids
     )

@@ -25,16 +25,25 @@ from milestones.models import (
     StatusUpdate,
     overdue_q,
 )
-from sdif_tracker.access import is_admin
+from sdif_tracker import access
 from sdif_tracker.pages.dashboard import UNDATED_KEY
-from strategies.models import EDITOR_ROLES, Goal, Membership, Role
+from strategies.models import Goal, Membership, Role
 from strategies.periods import FiscalPeriod, current_quarter
+
+
+@dataclass(frozen=True)
+class MyGoal:
+    """A goal the user keeps current, with their role's name and what they may do."""
+
+    goal: Goal  # with ``has_summary``: a summary exists for the quarter
+    role_label: str
+    perms: access.GoalPermissions
 
 
 @dataclass
 class MyWork:
     quarter: FiscalPeriod
-    goals: list[Goal]  # each with ``role``, ``has_summary``, ``perms``
+    goals: list[MyGoal]
     milestones: list[Milestone]  # each with ``overdue_flag``
 
 
@@ -42,26 +51,28 @@ def my_work(user, today=None) -> MyWork:
     """The goals ``user`` keeps current and their open milestones with no status update
     for the current reporting quarter, overdue first: three queries whatever the size."""
     quarter = current_quarter(today)
-    goals = Goal.objects.select_related("agency").order_by("title")
-    if is_admin(user):
-        goals = goals.visible_to(user)
-    else:
-        goals = goals.filter(
-            pk__in=Membership.objects.filter(user=user, role__in=EDITOR_ROLES).values("goal")
-        )
     goals = list(
-        goals.annotate(
+        access.editable_goals(user)
+        .select_related("agency")
+        .order_by("title")
+        .annotate(
             has_summary=Exists(
                 ProgressSummary.objects.filter(goal=OuterRef("pk"), period=quarter)
             ),
+            # The role's name only; what the user may do is ``access``'s decision.
             role=Subquery(
                 Membership.objects.filter(goal=OuterRef("pk"), user=user).values("role")[:1]
             ),
         )
     )
-    for goal in goals:
-        goal.role_label = Role(goal.role).label if goal.role else _("Administrator")
-        goal.can_write_summary = is_admin(user) or goal.role in (Role.LEADER, Role.DEPUTY)
+    rows = [
+        MyGoal(
+            goal=goal,
+            role_label=Role(goal.role).label if goal.role else _("Administrator"),
+            perms=access.permissions_for(user, goal),
+        )
+        for goal in goals
+    ]
     updated_this_quarter = StatusUpdate.objects.filter(milestone=OuterRef("pk"), period=quarter)
     milestones = list(
         Milestone.objects.filter(goal__in=[g.pk for g in goals])
@@ -83,4 +94,4 @@ def my_work(user, today=None) -> MyWork:
         .select_related("goal", "strategy")
         .order_by("-overdue_flag", "due_order", "goal__title", "position", "pk")
     )
-    return MyWork(quarter=quarter, goals=goals, milestones=milestones)
+    return MyWork(quarter=quarter, goals=rows, milestones=milestones)

@@ -14,7 +14,8 @@ from milestones.models import (
     Milestone,
     ProgressSummary,
 )
-from sdif_tracker.pages.asof import PlanAsOf, SinceLastQuarter, annotate_changes
+from sdif_tracker.pages.asof import PlanAsOf, SinceLastQuarter
+from sdif_tracker.pages.rows import MilestoneRow, milestone_rows
 from strategies.models import Goal, IndicatorValue, Strategy
 
 
@@ -23,7 +24,7 @@ class PublishedPlan:
     goal: Goal
     strategies: list[Strategy]
     progress: list[ProgressSummary]
-    milestones: list[Milestone]
+    rows: list[MilestoneRow]  # the milestones in plan order
     indicators: list  # each with ``period_values``, oldest period first
     since: SinceLastQuarter | None = None
 
@@ -42,24 +43,26 @@ def published_plan(goal: Goal) -> PublishedPlan:
     )
     for indicator in indicators:
         indicator.period_values = list(indicator.values.all())
+    since, rows = milestone_rows(goal, milestones, strategies, None)
     return PublishedPlan(
         goal=goal,
         strategies=strategies,
         progress=list(ProgressSummary.objects.filter(goal=goal).order_by("-period")),
-        milestones=milestones,
+        rows=rows,
         indicators=indicators,
-        since=annotate_changes(goal, milestones, strategies, None),
+        since=since,
     )
 
 
 def published_plan_as_of(plan: PlanAsOf) -> PublishedPlan:
     """The published plan as it stood at ``plan.moment`` (rebuilt with progress and
     indicators), with the change since the quarter before it."""
+    since, rows = milestone_rows(plan.goal, plan.milestones, plan.strategies, plan.moment)
     return PublishedPlan(
         goal=plan.goal,
         strategies=plan.strategies,
         progress=plan.progress,
-        milestones=plan.milestones,
+        rows=rows,
         indicators=plan.indicators,
-        since=annotate_changes(plan.goal, plan.milestones, plan.strategies, plan.moment),
+        since=since,
     )

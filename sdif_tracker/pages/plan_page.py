@@ -5,15 +5,17 @@ exports, the data statement, indicator charts)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from sdif_tracker import access, exports
 from sdif_tracker.pages import asof, charts, plan, publishing
 from sdif_tracker.pages.asof import requested_moment
-from strategies.models import Goal
+from strategies.models import Goal, Indicator
 from strategies.periods import FiscalPeriod
 
 
@@ -72,7 +74,7 @@ def quarter_context(request, goal: Goal) -> dict | None:
         "goal": frozen.plan.goal,
         "plan": frozen.plan,
         "published": frozen.summary,
-        "published_label": publishing.published_label(frozen.summary),
+        "published_label": frozen.summary.published_label,
         # A published quarter is read-only for everyone.
         "perms_goal": access.GoalPermissions(
             update_milestones=False, write_summary=False, edit_plan=False
@@ -80,15 +82,31 @@ def quarter_context(request, goal: Goal) -> dict | None:
     }
 
 
-def attach_charts(indicator_list) -> None:
-    """Give each indicator its SVG chart (``chart_svg``), from its ``period_values``."""
-    for indicator in indicator_list:
-        svg = charts.indicator_svg(
-            indicator, indicator.period_values, element_id=f"indicator-chart-{indicator.pk}"
+@dataclass(frozen=True)
+class IndicatorChart:
+    """An indicator with its SVG chart, as the plan and the indicator list show it."""
+
+    indicator: Indicator
+    svg: SafeString
+
+
+def indicator_charts(indicator_list) -> list[IndicatorChart]:
+    """Each indicator with its SVG chart, drawn from its ``period_values``."""
+    return [
+        IndicatorChart(
+            indicator,
+            # ElementTree escaped every text node and attribute of the chart (names,
+            # units, periods): the markup is built here, not taken from user input.
+            mark_safe(  # noqa: S308
+                charts.indicator_svg(
+                    indicator,
+                    indicator.period_values,
+                    element_id=f"indicator-chart-{indicator.pk}",
+                )
+            ),
         )
-        # ElementTree escaped every text node and attribute of the chart (names, units,
-        # periods): the markup is built here, not taken from user input.
-        indicator.chart_svg = mark_safe(svg)  # noqa: S308
+        for indicator in indicator_list
+    ]
 
 
 def plan_extras(request, goal: Goal, context: dict) -> dict:
@@ -110,5 +128,5 @@ def plan_extras(request, goal: Goal, context: dict) -> dict:
         extras["drafts"] = [s for s in summaries if not s.is_published and s.period.is_quarter]
     if plan is not None:
         extras["data_update"] = publishing.data_statement_source(plan.progress)
-        attach_charts(plan.indicators)
+        extras["indicator_charts"] = indicator_charts(plan.indicators)
     return extras

@@ -3,8 +3,9 @@ status roll-up and a search. A fixed number of queries whatever the number of go
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import (
     Count,
     Max,
@@ -18,25 +19,45 @@ from milestones.models import (
     overdue_q,
     status_counts,
 )
+from sdif_tracker import access
 from sdif_tracker.pages.dashboard import status_breakdown
+from sdif_tracker.pages.filters import ListFilterForm, SearchField
 from strategies.models import Goal
 
 PORTFOLIO_PAGE_SIZE = 50
 PORTFOLIO_SEARCH_MAX = 200
 
 
+class PortfolioFilterForm(ListFilterForm):
+    """The portfolio's search; an overlong one or one with control characters is
+    ignored with a message."""
+
+    problems_intro = ""  # each message says what was done instead
+    label_problems = False
+
+    q = SearchField(
+        label=_("Find a goal (title, short name, agency)"),
+        max_chars=PORTFOLIO_SEARCH_MAX,
+        too_long=_("The search text is longer than %(max)s characters, so it was ignored."),
+        control_characters=_("The search text contains control characters, so it was ignored."),
+    )
+
+
 @dataclass
 class PortfolioPage:
-    """One page of the portfolio: its goals with their roll-up, and where it stands."""
+    """One page of the portfolio: Django's page of goals (with their roll-up), the
+    search form, and what was not understood."""
 
-    goals: list[Goal]
-    number: int
-    num_pages: int
-    total: int
-    start: int  # 1-based position of the first goal shown (0 when none)
-    end: int
-    search: str = ""
-    problems: list[str] = field(default_factory=list)
+    page_obj: Page
+    form: PortfolioFilterForm
+
+    @property
+    def goals(self) -> list[Goal]:
+        return self.page_obj.object_list
+
+    @property
+    def search(self) -> str:
+        return self.form.value("q") or ""
 
     @property
     def search_param(self) -> str | None:
@@ -44,31 +65,27 @@ class PortfolioPage:
         return self.search or None
 
     @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
+    def problems(self) -> list[str]:
+        return self.form.problems
 
 
-def _page_number(raw, num_pages: int, problems: list[str]) -> int:
-    if raw in (None, ""):
-        return 1
+def _page(paginator: Paginator, raw, form: ListFilterForm) -> Page:
+    """``paginator.get_page(raw)``, but a page below the first shows the first, and
+    either kind of bad number says so on the form."""
     try:
-        number = int(raw)
-    except (TypeError, ValueError):
+        return paginator.page(raw or 1)
+    except PageNotAnInteger:
         shown = "".join(c for c in raw[:20] if c.isprintable()) + ("…" if len(raw) > 20 else "")
-        problems.append(_("“%(page)s” is not a page number; showing page 1.") % {"page": shown})
-        return 1
-    if number < 1 or number > num_pages:
-        last = max(num_pages, 1)
-        problems.append(
+        form.add_problem(_("“%(page)s” is not a page number; showing page 1.") % {"page": shown})
+        return paginator.page(1)
+    except EmptyPage:
+        number, last = int(raw), paginator.num_pages
+        shown = min(max(number, 1), last)
+        form.add_problem(
             _("There is no page %(page)s; showing page %(shown)s of %(pages)s.")
-            % {"page": number, "shown": min(max(number, 1), last), "pages": last}
+            % {"page": number, "shown": shown, "pages": last}
         )
-        return min(max(number, 1), last)
-    return number
+        return paginator.page(shown)
 
 
 def portfolio_page(user, params) -> PortfolioPage:
@@ -81,19 +98,9 @@ def portfolio_page(user, params) -> PortfolioPage:
     ``overdue_count`` and ``last_updated`` (latest milestone change, else the goal's).
     A bad page or an overlong search gets a message in ``problems``, never an error.
     """
-    problems: list[str] = []
-    search = (params.get("q") or "").strip()
-    if len(search) > PORTFOLIO_SEARCH_MAX:
-        problems.append(
-            _("The search text is longer than %(max)s characters, so it was ignored.")
-            % {"max": PORTFOLIO_SEARCH_MAX}
-        )
-        search = ""
-    elif not search.isprintable():
-        # Control characters match no title, and PostgreSQL refuses a NUL outright.
-        problems.append(_("The search text contains control characters, so it was ignored."))
-        search = ""
-    visible = Goal.objects.visible_to(user)
+    form = PortfolioFilterForm(params)
+    search = form.value("q") or ""
+    visible = access.visible_goals(user)
     if search:
         visible = visible.filter(
             Q(title__icontains=search)
@@ -101,17 +108,14 @@ def portfolio_page(user, params) -> PortfolioPage:
             | Q(agency__name__icontains=search)
             | Q(slug__icontains=search)
         )
-    total = visible.count()
-    num_pages = max(-(-total // PORTFOLIO_PAGE_SIZE), 1)
-    number = _page_number(params.get("page"), num_pages, problems)
-    offset = (number - 1) * PORTFOLIO_PAGE_SIZE
-    goals = list(
+    paginator = Paginator(
         # The primary key last: goals with the same agency and title keep one order
         # from page to page, so none shows twice or never.
-        visible.select_related("agency").order_by(*Goal._meta.ordering, "pk")[
-            offset : offset + PORTFOLIO_PAGE_SIZE
-        ]
+        visible.select_related("agency").order_by(*Goal._meta.ordering, "pk"),
+        PORTFOLIO_PAGE_SIZE,
     )
+    page_obj = _page(paginator, params.get("page"), form)
+    goals = page_obj.object_list = list(page_obj.object_list)
     # The roll-up of the page's goals only, grouped over their milestones alone: one
     # query whose cost follows the page, not the portfolio (aggregating over a join
     # of every goal with its milestones took 2 s at 100,000 milestones).
@@ -136,13 +140,4 @@ def portfolio_page(user, params) -> PortfolioPage:
         goal.status_rollup = status_breakdown(
             {status.value: row.get(f"count_{status.value}", 0) for status in Status}
         )
-    return PortfolioPage(
-        goals=goals,
-        number=number,
-        num_pages=num_pages,
-        total=total,
-        start=offset + 1 if goals else 0,
-        end=offset + len(goals),
-        search=search,
-        problems=problems,
-    )
+    return PortfolioPage(page_obj=page_obj, form=form)

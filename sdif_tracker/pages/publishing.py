@@ -1,6 +1,6 @@
-"""Quarterly updates and their publication: publishing a quarter (a write), the frozen
-plan of a published quarter (rebuilt from history as of the moment it was published),
-and the portfolio's risk heat map.
+"""Quarterly updates and their publication (reads): the frozen plan of a published
+quarter (rebuilt from history as of the moment it was published), and the portfolio's
+risk heat map. Publishing itself is ``milestones.services.publish_quarter``.
 
 A published quarter is frozen twice over: its ``ProgressSummary`` refuses edits (the
 services raise ``PublishedSummaryError``), and its plan is always rebuilt from history as
@@ -13,14 +13,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from audit.history import recorded_change
-from milestones.models import ProgressSummary, Risk
+from milestones.models import ProgressSummary
 from sdif_tracker.pages import asof, plan
 from strategies.models import Goal
 from strategies.periods import FiscalPeriod, current_quarter
@@ -33,70 +30,6 @@ def next_quarter(period: FiscalPeriod) -> FiscalPeriod:
     if period.quarter == 4:
         return FiscalPeriod(period.fiscal_year + 1, 1)
     return FiscalPeriod(period.fiscal_year, period.quarter + 1)
-
-
-def published_label(summary: ProgressSummary) -> str:
-    """ "Q3 FY19 was published on 3 July 2019 by jdoe" """
-    return _("%(period)s was published on %(day)s by %(name)s") % {
-        "period": summary.period,
-        "day": date_format(timezone.localtime(summary.published_at), "j F Y, H:i"),
-        "name": summary.published_by_name or _("someone"),
-    }
-
-
-# -- publishing (a write) -------------------------------------------------------------
-
-
-@transaction.atomic
-def publish_quarter(*, goal: Goal, user, period: FiscalPeriod | None) -> ProgressSummary:
-    """Publish the goal's quarterly update for ``period`` (a quarter that has started),
-    freezing it. Refuses (``ValidationError``, nothing written) a period that is not a
-    quarter, a quarter without an update, one already published, an update without a
-    risk category, and a high risk without improvement actions."""
-    if period is None or not period.is_quarter:
-        raise ValidationError(
-            _("Only a quarter's update is published (e.g. Q3 FY19); choose a quarter."),
-            code="not_a_quarter",
-        )
-    if period > current_quarter():
-        raise ValidationError(
-            _("%(period)s has not started yet; it cannot be published.") % {"period": period},
-            code="future_quarter",
-        )
-    summary = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
-    if summary is None:
-        raise ValidationError(
-            _("There is no update for %(period)s to publish: write its summary of progress first.")
-            % {"period": period},
-            code="no_update",
-        )
-    if summary.is_published:
-        raise ValidationError(
-            _("Already published: %(published)s. A published update does not change.")
-            % {"published": published_label(summary)},
-            code="already_published",
-        )
-    if not summary.risk:
-        raise ValidationError(
-            _("Choose the risk category (low, medium or high) of the %(period)s update first.")
-            % {"period": period},
-            code="risk_required",
-        )
-    if summary.risk == Risk.HIGH and not summary.improvement_actions.strip():
-        raise ValidationError(
-            _("The risk is high: add the improvement actions to the %(period)s update first.")
-            % {"period": period},
-            code="improvement_actions_required",
-        )
-    summary.published_at = timezone.now()
-    summary.published_by = user
-    summary.published_by_name = user.get_username()
-    with recorded_change(
-        user=user, reason=_("Published the %(period)s update") % {"period": period}
-    ):
-        summary.full_clean()
-        summary.save()
-    return summary
 
 
 # -- the published plan of a quarter (reads) --------------------------------------------

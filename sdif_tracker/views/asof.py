@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from audit.diffs import describe_versions
-from milestones import services
+from milestones import services as milestone_services
 from milestones.models import Milestone
-from milestones.services import StaleMilestoneError
 from sdif_tracker import access
 from sdif_tracker.pages import asof
+from strategies import services
 from strategies.models import Goal, Strategy
 from strategies.periods import FiscalPeriod
 
@@ -84,6 +84,18 @@ def _version(history, obj, history_id: int):
     return record
 
 
+def _posted_version(request, *, required: bool = False) -> int | None:
+    """The version the confirmation page was opened at (None if not posted and not
+    ``required``); a damaged one is refused."""
+    text = request.POST.get("version", "")
+    if not text and not required:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError(_("The form was damaged; open it again."), code="bad_form") from None
+
+
 def _revert(request, *, goal, obj, model, history, record, revert, back_url, kind):
     """Confirm (GET: the field changes the revert will make) or revert (POST; ``revert``
     returns where to go next)."""
@@ -91,7 +103,7 @@ def _revert(request, *, goal, obj, model, history, record, revert, back_url, kin
     if request.method == "POST":
         try:
             next_url = revert()
-        except StaleMilestoneError:
+        except services.StaleEditError:
             messages.warning(
                 request,
                 _("Someone changed it while you were reviewing: check the changes again."),
@@ -127,20 +139,16 @@ def _revert(request, *, goal, obj, model, history, record, revert, back_url, kin
 @require_http_methods(["GET", "POST"])
 @login_required
 def milestone_revert(request, slug, pk, history_id):
-    goal = access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
-    milestone = get_object_or_404(Milestone, goal=goal, pk=pk)
-    milestone.goal = goal
+    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
+    milestone = get_object_or_404(goal.milestones, pk=pk)
     record = _version(Milestone.history, milestone, history_id)
 
     def revert():
-        try:
-            expected = int(request.POST.get("version", ""))
-        except ValueError:
-            raise ValidationError(
-                _("The form was damaged; open it again."), code="bad_form"
-            ) from None
-        services.revert_milestone(
-            milestone=milestone, record=record, user=request.user, expected_version=expected
+        milestone_services.revert_milestone(
+            milestone=milestone,
+            record=record,
+            user=request.user,
+            expected_version=_posted_version(request, required=True),
         )
         return milestone.get_absolute_url()
 
@@ -160,14 +168,18 @@ def milestone_revert(request, slug, pk, history_id):
 @require_http_methods(["GET", "POST"])
 @login_required
 def strategy_revert(request, slug, pk, history_id):
-    goal = access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
-    strategy = get_object_or_404(Strategy, goal=goal, pk=pk)
-    strategy.goal = goal
+    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
+    strategy = get_object_or_404(goal.strategies, pk=pk)
     record = _version(Strategy.history, strategy, history_id)
     strategies_url = reverse("strategy_list", kwargs={"slug": goal.slug})
 
     def revert():
-        services.revert_strategy(strategy=strategy, record=record, user=request.user)
+        services.revert_strategy(
+            strategy=strategy,
+            record=record,
+            user=request.user,
+            expected_version=_posted_version(request),
+        )
         return strategies_url
 
     return _revert(
@@ -186,11 +198,13 @@ def strategy_revert(request, slug, pk, history_id):
 @require_http_methods(["GET", "POST"])
 @login_required
 def goal_revert(request, slug, history_id):
-    goal = access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
+    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
     record = _version(Goal.changes, goal, history_id)
 
     def revert():
-        saved = services.revert_goal(goal=goal, record=record, user=request.user)
+        saved = services.revert_goal(
+            goal=goal, record=record, user=request.user, expected_version=_posted_version(request)
+        )
         return saved.get_absolute_url()  # the version restored may carry an earlier slug
 
     return _revert(

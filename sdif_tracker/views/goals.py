@@ -1,8 +1,6 @@
 """The read-only pages: parse the request, fetch through ``access`` and ``dashboard``,
 render."""
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -12,11 +10,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from audit.diffs import describe_versions
 from milestones import services
 from milestones.forms import ProgressSummaryForm, StatusUpdateForm
 from milestones.models import QUARTERLY_UPDATE_FIELDS as UPDATE_FIELDS
-from milestones.models import Milestone, ProgressSummary
+from milestones.models import ProgressSummary
 from milestones.services import PublishedSummaryError, StaleMilestoneError, StaleSummaryError
 from sdif_tracker import access
 from sdif_tracker.pages import (
@@ -30,6 +27,7 @@ from sdif_tracker.pages.milestone import milestone_history, milestone_status_upd
 from sdif_tracker.pages.my_work import my_work
 from sdif_tracker.pages.plan_page import plan_context
 from sdif_tracker.pages.portfolio import portfolio_page
+from sdif_tracker.pages.rows import live_row
 from strategies.periods import FiscalPeriod, current_quarter
 
 
@@ -41,7 +39,7 @@ def portfolio(request):
     return render(
         request,
         "strategies/goal_list.html",
-        {"page": page, "goals": page.goals, "heatmap": heatmap},
+        {"page": page, "page_obj": page.page_obj, "goals": page.goals, "heatmap": heatmap},
     )
 
 
@@ -115,22 +113,13 @@ def _status_form(milestone, data=None):
     return StatusUpdateForm(data, milestone=milestone, initial=initial)
 
 
-def _conflict(stale: StaleMilestoneError, opened_version: int) -> list:
-    """What others changed since the form was opened: one entry per save, oldest first."""
-    base = stale.milestone.history.filter(version=opened_version).order_by("-history_id")[:1]
-    records = [*reversed(stale.versions), *base]
-    entries = describe_versions(records, Milestone)
-    return list(reversed(entries[: len(stale.versions)]))
-
-
 def _row_context(request, milestone, **extra):
     if "form" in extra:
         # The inline form takes focus when htmx swaps it in (keyboard users land on it).
         extra["form"].fields["status"].widget.attrs["autofocus"] = True
     else:
         # The plain row has the dashboard's columns, "since last quarter" included.
-        milestone.overdue_flag = milestone.is_overdue
-        asof.annotate_change(milestone)
+        extra["row"] = live_row(milestone)
     return {
         "milestone": milestone,
         "goal": milestone.goal,
@@ -154,7 +143,9 @@ def milestone_row(request, slug, pk):
 def milestone_update(request, slug, pk):
     """The status update form: inline on the dashboard with htmx, on the milestone page
     without. Refuses a form opened before someone else's save and keeps what was typed."""
-    milestone = access.get_milestone_for_user(request.user, slug, pk, write=True)
+    milestone = access.get_milestone_for_user(
+        request.user, slug, pk, need=access.Need.UPDATE_MILESTONES
+    )
     if request.method == "GET":
         if request.htmx:
             context = _row_context(request, milestone, form=_status_form(milestone))
@@ -178,7 +169,7 @@ def milestone_update(request, slug, pk):
             )
         except StaleMilestoneError as stale:
             stale_version = True
-            conflict = _conflict(stale, data["version"])
+            conflict = stale.entries()
             milestone = stale.milestone
             milestone.goal = access.get_goal_for_user(request.user, slug)
             # Keep what was typed; the next save applies it over the current version.
@@ -235,15 +226,11 @@ def my_goals(request):
     return render(request, "milestones/my_goals.html", {"work": work})
 
 
-def _loaded_stamp(summary) -> str:
-    return summary.updated_at.isoformat() if summary is not None else ""
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def progress_edit(request, slug):
     """Write or edit the goal's summary of progress for one reporting period."""
-    goal = access.get_goal_for_user(request.user, slug, need=access.WRITE_SUMMARY)
+    goal = access.get_goal_for_user(request.user, slug, need=access.Need.WRITE_SUMMARY)
     conflict = None
     if request.method == "GET":
         try:
@@ -258,14 +245,14 @@ def progress_edit(request, slug):
             messages.info(
                 request,
                 _("%(published)s and does not change. Here is the draft for %(next)s.")
-                % {"published": publishing.published_label(existing), "next": following},
+                % {"published": existing.published_label, "next": following},
             )
             return redirect(f"{request.path}?{urlencode({'period': str(following)})}")
         form = ProgressSummaryForm(
             initial={
                 "period": period,
                 **{name: getattr(existing, name) if existing else "" for name in UPDATE_FIELDS},
-                "loaded": _loaded_stamp(existing),
+                "version": existing.version if existing else None,
             }
         )
         return render(
@@ -280,56 +267,47 @@ def progress_edit(request, slug):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            expected = datetime.fromisoformat(data["loaded"]) if data["loaded"] else None
-        except ValueError:
-            form.add_error(None, _("The form was damaged; open it again."))
+            summary = services.save_progress_summary(
+                goal=goal,
+                user=request.user,
+                period=data["period"],
+                summary=data["summary"],
+                details=form.details,
+                expected_version=data["version"],
+            )
+        except PublishedSummaryError as published:
+            # Nothing saved; what was typed becomes the next quarter's draft form. A
+            # draft already there is not overwritten: saving then reports the conflict.
+            following = publishing.next_quarter(published.summary.period)
+            rebound = request.POST.copy()
+            rebound["period"] = str(following)
+            rebound["version"] = ""
+            form = ProgressSummaryForm(rebound)
+            form.is_valid()
+            form.add_error(
+                None,
+                _(
+                    "%(published)s and does not change; nothing was saved. What you typed "
+                    "is kept below as the draft for %(next)s: check it and save."
+                )
+                % {"published": published.summary.published_label, "next": following},
+            )
+            conflict = None
+            published_refusal = True
+        except StaleSummaryError as stale:
+            existing = stale.summary
+            rebound = request.POST.copy()
+            rebound["version"] = str(existing.version) if existing is not None else ""
+            form = ProgressSummaryForm(rebound)
+            conflict = stale.versions[-1] if stale.versions else True
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
-            try:
-                summary = services.save_progress_summary(
-                    goal=goal,
-                    user=request.user,
-                    period=data["period"],
-                    summary=data["summary"],
-                    details=form.details,
-                    expected_updated_at=expected,
-                )
-            except PublishedSummaryError as published:
-                # Nothing saved; what was typed becomes the next quarter's draft form. A
-                # draft already there is not overwritten: saving then reports the conflict.
-                following = publishing.next_quarter(published.summary.period)
-                rebound = request.POST.copy()
-                rebound["period"] = str(following)
-                rebound["loaded"] = ""
-                form = ProgressSummaryForm(rebound)
-                form.is_valid()
-                form.add_error(
-                    None,
-                    _(
-                        "%(published)s and does not change; nothing was saved. What you typed "
-                        "is kept below as the draft for %(next)s: check it and save."
-                    )
-                    % {
-                        "published": publishing.published_label(published.summary),
-                        "next": following,
-                    },
-                )
-                conflict = None
-                published_refusal = True
-            except StaleSummaryError as stale:
-                existing = stale.summary
-                rebound = request.POST.copy()
-                rebound["loaded"] = _loaded_stamp(existing)
-                form = ProgressSummaryForm(rebound)
-                conflict = existing.history.order_by("-history_date").first() if existing else True
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(
-                    request,
-                    _("Saved the summary of progress for %(period)s.")
-                    % {"period": summary.period},
-                )
-                return redirect(goal.get_plan_url() + "#progress")
+            messages.success(
+                request,
+                _("Saved the summary of progress for %(period)s.") % {"period": summary.period},
+            )
+            return redirect(goal.get_plan_url() + "#progress")
     return render(
         request,
         "milestones/progress_form.html",

@@ -25,7 +25,7 @@ from audit.diffs import describe_versions
 from audit.history import history_of
 from milestones.models import Milestone, ProgressSummary
 from sdif_tracker import access
-from sdif_tracker.pages import audit
+from sdif_tracker.pages import audit, audit_csv, audit_filters
 from strategies.models import Goal, Indicator, Strategy
 
 TIMELINE_PAGE_SIZE = 25
@@ -43,11 +43,13 @@ class TimelineKind:
 
 
 TIMELINES = {
-    "goal": TimelineKind(Goal, audit.KIND_BY_KEY["goal"].label, scoped_by_goal_column=False),
-    "strategy": TimelineKind(Strategy, audit.KIND_BY_KEY["strategy"].label),
-    "milestone": TimelineKind(Milestone, audit.KIND_BY_KEY["milestone"].label),
-    "progress": TimelineKind(ProgressSummary, audit.KIND_BY_KEY["progress_summary"].label),
-    "indicator": TimelineKind(Indicator, audit.KIND_BY_KEY["indicator"].label),
+    "goal": TimelineKind(
+        Goal, audit_filters.KIND_BY_KEY["goal"].label, scoped_by_goal_column=False
+    ),
+    "strategy": TimelineKind(Strategy, audit_filters.KIND_BY_KEY["strategy"].label),
+    "milestone": TimelineKind(Milestone, audit_filters.KIND_BY_KEY["milestone"].label),
+    "progress": TimelineKind(ProgressSummary, audit_filters.KIND_BY_KEY["progress_summary"].label),
+    "indicator": TimelineKind(Indicator, audit_filters.KIND_BY_KEY["indicator"].label),
 }
 
 
@@ -55,7 +57,6 @@ def _current_url(kind: str, obj, goal: Goal) -> str:
     """Where the object lives now (it exists: the caller checked)."""
     if kind == "goal":
         return goal.get_absolute_url()
-    obj.goal = goal  # get_absolute_url and __str__ follow it: no query
     return obj.get_absolute_url()
 
 
@@ -84,6 +85,8 @@ def timeline(request, slug, kind, pk=None):
         raise Http404("No such object in this goal.")
     current = latest.instance
     if kind != "goal":
+        # Rebuilt from its history row, perhaps deleted since, so there is no manager to
+        # fetch it through; its URL and name follow ``goal`` (the slug): no query.
         current.goal = goal
 
     cursor = _cursor(request, "before", 1)
@@ -99,7 +102,7 @@ def timeline(request, slug, kind, pk=None):
     older = ""
     if len(records) > TIMELINE_PAGE_SIZE:
         last = records[TIMELINE_PAGE_SIZE - 1]
-        older = audit.format_cursor(last.history_date, last.history_id)
+        older = audit_filters.format_cursor(last.history_date, last.history_id)
 
     deleted = latest.history_type == "-"
     # Admins may restore an earlier version (a new, recorded change) of these kinds.
@@ -130,14 +133,14 @@ def _cursor(request, name: str, parts: int) -> tuple | None:
     """The page cursor ``?<name>=``; a damaged or impossible one shows the first page
     and says so."""
     text = request.GET.get(name, "")
-    cursor = audit.parse_cursor(text, parts)
+    cursor = audit_filters.parse_cursor(text, parts)
     if text and cursor is None:
         messages.warning(request, _("That page link was not understood; showing the first page."))
     return cursor
 
 
 def _audit_query(request):
-    if not audit.can_see_audit_log(request.user):
+    if not access.can_see_audit_log(request.user):
         raise PermissionDenied
     return audit.audit_query_for(request.user, request.GET)
 
@@ -148,8 +151,6 @@ def audit_log(request):
     """Every change across the goals the reader may see; 403 unless a reviewer/admin."""
     query, goals = _audit_query(request)
     cursor_param = "after" if query.filters.oldest_first else "before"
-    for problem in query.filters.problems:
-        messages.warning(request, problem)
     cursor = _cursor(request, cursor_param, 2)
     rows, next_cursor = query.page(cursor)
     context = {
@@ -157,7 +158,7 @@ def audit_log(request):
         "goals": goals,
         "filters": query.filters,
         "kinds": audit.KINDS if access.is_admin(request.user) else audit.KINDS[1:],
-        "field_choices": audit.FIELD_CHOICES,
+        "field_choices": audit_filters.FIELD_CHOICES,
         "next_cursor": next_cursor,
         "cursor_param": cursor_param,
         "is_first_page": cursor is None,
@@ -177,7 +178,7 @@ def audit_export(request):
         return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
-        audit.csv_lines(query, goals), content_type="text/csv; charset=utf-8"
+        audit_csv.csv_lines(query, goals), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
     return response

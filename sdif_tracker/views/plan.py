@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,16 +22,18 @@ from milestones import services as milestone_services
 from milestones.forms import MilestoneMoveForm
 from milestones.models import Milestone
 from sdif_tracker import access
+from sdif_tracker.pages.rows import group_by_strategy
 from strategies import services
 from strategies.forms import GoalForm, StrategyForm
 from strategies.models import Goal, Strategy
+from strategies.services import StaleEditError, StaleGoalError
 
 FORM_METHODS = ["GET", "HEAD", "POST"]
 
 
 def _admin_goal(request, slug: str) -> Goal:
     """The goal, for a user who may edit its plan: 404 if they may not see it, else 403."""
-    return access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
+    return access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
 
 
 def _add_service_errors(form: Form, error: ValidationError) -> None:
@@ -50,24 +53,34 @@ def _when(moment) -> str:
 # -- the strategy list ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class MilestoneMoveRow:
+    """A milestone on the strategy list, with its "Move to" form."""
+
+    milestone: Milestone
+    move_form: MilestoneMoveForm
+
+
 def _strategy_list_context(request, goal: Goal, *, move_form=None) -> dict:
     """The goal's strategies with their milestone counts and milestones, each milestone
     with its "Move to" form; a fixed number of queries whatever the number of rows."""
     strategies = list(
         goal.strategies.annotate(milestone_count=Count("milestones")).order_by("number")
     )
-    milestones = list(Milestone.objects.filter(goal=goal).order_by("position", "id"))
-    by_strategy: dict[int | None, list] = {}
-    for milestone in milestones:
-        milestone.goal = goal  # the goal already fetched, not one query per form
+    rows = []
+    # Through the goal's manager: each milestone's ``goal`` is this instance, not a query.
+    for milestone in goal.milestones.order_by("position", "id"):
         if move_form is not None and move_form.milestone.pk == milestone.pk:
-            milestone.move_form = move_form
+            form = move_form
         else:
-            milestone.move_form = MilestoneMoveForm(milestone=milestone, strategies=strategies)
-        by_strategy.setdefault(milestone.strategy_id, []).append(milestone)
-    groups = [{"strategy": s, "milestones": by_strategy.get(s.pk, [])} for s in strategies]
-    if None in by_strategy:
-        groups.append({"strategy": None, "milestones": by_strategy[None]})
+            form = MilestoneMoveForm(milestone=milestone, strategies=strategies)
+        rows.append(MilestoneMoveRow(milestone=milestone, move_form=form))
+    groups = [
+        {"strategy": strategy, "milestones": items}
+        for strategy, items in group_by_strategy(
+            rows, strategies, keep_empty=True, strategy_id=lambda row: row.milestone.strategy_id
+        )
+    ]
     return {
         "goal": goal,
         "perms_goal": access.permissions_for(request.user, goal),
@@ -178,8 +191,7 @@ def strategy_delete(request, slug, pk):
 @login_required
 def milestone_move(request, slug, pk):
     goal = _admin_goal(request, slug)
-    milestone = get_object_or_404(Milestone, goal=goal, pk=pk)
-    milestone.goal = goal
+    milestone = get_object_or_404(goal.milestones, pk=pk)
     form = MilestoneMoveForm(request.POST, milestone=milestone)
     status = 400
     if form.is_valid():
@@ -190,7 +202,7 @@ def milestone_move(request, slug, pk):
                 strategy=form.cleaned_data["strategy"],
                 expected_version=form.cleaned_data["version"],
             )
-        except milestone_services.StaleMilestoneError as stale:
+        except StaleEditError as stale:
             status = 409
             form = _stale_move_form(request, stale, form)
         except ValidationError as error:
@@ -254,7 +266,7 @@ def _render_goal_form(request, goal, form, *, status=200):
 def goal_edit(request, slug):
     goal = _admin_goal(request, slug)
     if request.method != "POST":
-        form = GoalForm(instance=goal, initial={"updated_at": goal.updated_at.isoformat()})
+        form = GoalForm(instance=goal, initial={"version": goal.version})
         return _render_goal_form(request, goal, form)
 
     # A copy: validating a ModelForm writes the typed values onto its instance, and the
@@ -266,16 +278,16 @@ def goal_edit(request, slug):
             saved = services.update_goal(
                 goal=goal,
                 user=request.user,
-                expected_updated_at=form.cleaned_data["updated_at"],
+                expected_version=form.cleaned_data["version"],
                 **fields,
             )
-        except services.StaleGoalError as stale:
+        except StaleEditError as stale:
             form = _stale_goal_form(stale, fields)
             return _render_goal_form(request, stale.goal, form, status=409)
         except ValidationError as error:
             _add_service_errors(form, error)
         else:
-            if saved.updated_at == goal.updated_at:
+            if saved.version == goal.version:
                 messages.info(request, _("Nothing was changed."))
             else:
                 messages.success(request, _("Saved the goal."))
@@ -283,7 +295,7 @@ def goal_edit(request, slug):
     return _render_goal_form(request, goal, form, status=400)
 
 
-def _stale_goal_form(stale: services.StaleGoalError, typed: dict) -> GoalForm:
+def _stale_goal_form(stale: StaleGoalError, typed: dict) -> GoalForm:
     """The form again at the goal's current version: the fields this user edited keep
     what they typed, the others show the current values, so saving it again applies this
     user's edits without undoing the other person's. Says who changed which fields."""
@@ -298,7 +310,7 @@ def _stale_goal_form(stale: services.StaleGoalError, typed: dict) -> GoalForm:
         name: _form_value(typed[name] if name in mine else getattr(current, name))
         for name in typed
     }
-    data["updated_at"] = current.updated_at.isoformat()
+    data["version"] = current.version
     form = GoalForm(data, instance=copy.copy(current))
     form.is_valid()
     if stale.changes:

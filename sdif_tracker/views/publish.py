@@ -24,11 +24,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from milestones import services as milestone_services
 from milestones.plan_yaml import export_plan
 from sdif_tracker import access, exports
 from sdif_tracker.pages import indicators, publishing
-from sdif_tracker.pages.plan_page import attach_charts, plan_context, quarter_url
-from strategies.models import Goal, Indicator
+from sdif_tracker.pages.plan_page import indicator_charts, plan_context, quarter_url
+from strategies import forms as plan_forms
+from strategies import services as plan_services
+from strategies.models import Goal
 from strategies.periods import FiscalPeriod
 
 
@@ -36,11 +39,11 @@ from strategies.periods import FiscalPeriod
 @login_required
 def publish(request, slug):
     """Publish the goal's update for the posted quarter, freezing it."""
-    goal = access.get_goal_for_user(request.user, slug, need=access.WRITE_SUMMARY)
+    goal = access.get_goal_for_user(request.user, slug, need=access.Need.WRITE_SUMMARY)
     text = request.POST.get("period", "")
     try:
         period = FiscalPeriod.parse(text) if text.strip() else None
-        summary = publishing.publish_quarter(goal=goal, user=request.user, period=period)
+        summary = milestone_services.publish_quarter(goal=goal, user=request.user, period=period)
     except ValueError as error:
         messages.error(request, _("Nothing was published: %(problem)s") % {"problem": error})
     except ValidationError as error:
@@ -171,7 +174,7 @@ def goal_milestones_export(request, slug, fmt):
 @login_required
 def all_milestones_export(request, fmt):
     """The milestones of every goal the user may see, goal by goal, as CSV or XLSX."""
-    goals = list(Goal.objects.visible_to(request.user).order_by("title", "pk"))
+    goals = list(access.visible_goals(request.user).order_by("title", "pk"))
     rows = exports.milestone_rows(goals)
     name = f"milestones-{_stamp()}"
     if fmt == "xlsx":
@@ -186,7 +189,7 @@ def all_milestones_export(request, fmt):
 @login_required
 def plan_yaml(request, slug):
     """The goal's plan in the interchange format (admins), as ``manage.py export_plan``."""
-    goal = access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
+    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
     return _download(
         export_plan(goal).encode(),
         filename=f"{goal.slug}-plan.yaml",
@@ -203,18 +206,18 @@ FORM_METHODS = ["GET", "HEAD", "POST"]
 @login_required
 def indicator_list(request, slug):
     """The goal's key indicators with their charts, and a form to define another."""
-    goal = access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
-    form = indicators.IndicatorForm()
+    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
+    form = plan_forms.IndicatorForm()
     status = 200
     if request.method == "POST":
-        form = indicators.IndicatorForm(request.POST)
+        form = plan_forms.IndicatorForm(request.POST)
         if form.is_valid():
             try:
-                indicator = indicators.save_indicator(
+                indicator = plan_services.save_indicator(
                     goal=goal, user=request.user, **form.cleaned_data
                 )
             except ValidationError as error:
-                indicators.add_service_errors(form, error)
+                plan_forms.add_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -223,12 +226,14 @@ def indicator_list(request, slug):
                 )
                 return redirect("indicator_edit", slug=goal.slug, pk=indicator.pk)
         status = 400
-    items = indicators.goal_indicators(goal)
-    attach_charts(items)
     return render(
         request,
         "strategies/indicator_list.html",
-        {"goal": goal, "indicators": items, "form": form},
+        {
+            "goal": goal,
+            "indicator_charts": indicator_charts(indicators.goal_indicators(goal)),
+            "form": form,
+        },
         status=status,
     )
 
@@ -237,23 +242,22 @@ def indicator_list(request, slug):
 @login_required
 def indicator_edit(request, slug, pk):
     """An indicator's name, unit and direction, and its target and actual per period."""
-    goal = access.get_goal_for_user(request.user, slug, need=access.EDIT_PLAN)
-    indicator = get_object_or_404(Indicator, goal=goal, pk=pk)
-    indicator.goal = goal
+    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
+    indicator = get_object_or_404(goal.indicators, pk=pk)
     if request.method == "POST":
-        form = indicators.IndicatorForm(request.POST)
-        formset = indicators.value_formset(indicator, request.POST)
+        form = plan_forms.IndicatorForm(request.POST)
+        formset = plan_forms.value_formset(indicator, request.POST)
         if form.is_valid() and formset.is_valid():
             try:
-                indicators.save_indicator(
+                plan_services.save_indicator(
                     goal=goal,
                     user=request.user,
                     indicator=indicator,
-                    rows=indicators.rows_of(formset),
+                    rows=plan_forms.rows_of(formset),
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                indicators.add_service_errors(form, error)
+                plan_forms.add_service_errors(form, error)
             else:
                 messages.success(
                     request, _("Saved the indicator “%(name)s”.") % {"name": indicator.name}
@@ -261,14 +265,14 @@ def indicator_edit(request, slug, pk):
                 return redirect(reverse("indicator_list", kwargs={"slug": goal.slug}))
         status = 400
     else:
-        form = indicators.IndicatorForm(
+        form = plan_forms.IndicatorForm(
             initial={
                 "name": indicator.name,
                 "unit": indicator.unit,
                 "direction": indicator.direction,
             }
         )
-        formset = indicators.value_formset(indicator)
+        formset = plan_forms.value_formset(indicator)
         status = 200
     return render(
         request,

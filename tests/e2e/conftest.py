@@ -14,7 +14,6 @@ from strategies.models import Role
 from tests.factories import MembershipFactory, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery staple"  # UserFactory's
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -108,15 +107,6 @@ def new_page(request, browser, live_server):
         context.close()
     # Every journey doubles as a check that the policy blocks nothing the app needs.
     assert not csp_violations, "\n".join(csp_violations)
-
-
-def log_in(page, username, password=PASSWORD, *, next_url="/"):
-    """Sign in through the login form, as a person does."""
-    page.goto(f"/accounts/login/?next={next_url}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in", exact=True).last.click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 what axe cannot see — errors tied to their fields, the skip link, visible focus, reflow
 at 200% zoom."""
 
-import json
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -13,25 +10,7 @@ from playwright.sync_api import expect
 from milestones import services
 from milestones.models import Milestone, Status
 from strategies.periods import current_quarter
-from tests.e2e.conftest import log_in
-from tests.e2e.test_journeys import _wait_for_htmx_to_settle
-
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-_axe = Axe()
-
-
-def assert_accessible(page, state):
-    """Zero axe violations for WCAG 2.0/2.1 A and AA on the page as it is now."""
-    results = _axe.run(page, options=WCAG_21_AA)
-    violations = results.response["violations"]
-    lines = []
-    for violation in violations:
-        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"][:5]:
-            lines.append(f"    at {json.dumps(node['target'])}: {node['html'][:160]}")
-            summary = node.get("failureSummary", "").replace("\n", " ")
-            lines.append(f"      {summary[:300]}")
-    assert not violations, f"axe on {state} ({page.url}):\n" + "\n".join(lines)
+from tests.e2e.helpers import assert_accessible, log_in, wait_for_htmx_to_settle
 
 
 def assert_errors_tied_to_fields(page, *, at_least=1):
@@ -109,19 +88,19 @@ def test_the_leaders_pages(new_page, sdif_goal, sdif_leader):
     page.locator(f"#update-button-{milestone.pk}").click()
     row = page.locator(f"#milestone-{milestone.pk}")
     expect(row.locator("form")).to_be_visible()
-    _wait_for_htmx_to_settle(page)
+    wait_for_htmx_to_settle(page)
     assert_accessible(page, "inline status form")
     row.get_by_label("New status").select_option(Status.AT_RISK.value)
     row.get_by_role("button", name="Save update").click()
     expect(row.locator(".invalid-feedback").first).to_be_visible()
-    _wait_for_htmx_to_settle(page)
+    wait_for_htmx_to_settle(page)
     assert_errors_tied_to_fields(page)
     assert_accessible(page, "inline status form with errors")
     row.get_by_label("Comment").fill("Partner asked for more time.")
     row.get_by_role("button", name="Save update").click()
     expect(row.locator(f'[data-status="{Status.AT_RISK.value}"]')).to_be_visible()
     expect(page.locator("#messages[aria-live=polite]")).to_contain_text("Saved:")
-    _wait_for_htmx_to_settle(page)
+    wait_for_htmx_to_settle(page)
     assert_accessible(page, "dashboard row after an inline save")
 
     # The milestone page, its form with errors.
@@ -191,7 +170,7 @@ def test_the_conflict_state(new_page, sdif_goal, sdif_leader, sdif_deputy):
     row.get_by_label("Comment").fill("Typed second, inline.")
     row.get_by_role("button", name="Save update").click()
     expect(row.locator("[data-conflict]")).to_be_visible()
-    _wait_for_htmx_to_settle(page)
+    wait_for_htmx_to_settle(page)
     assert_accessible(page, "conflict on the dashboard row")
 
 

@@ -12,7 +12,7 @@ from milestones import services
 from milestones.models import Milestone, Status
 from strategies.models import Sensitivity
 from strategies.periods import current_quarter
-from tests.e2e.conftest import log_in
+from tests.e2e.helpers import log_in, wait_for_htmx_to_settle
 from tests.factories import GoalFactory, UserFactory
 
 
@@ -115,6 +115,15 @@ def test_the_second_of_two_editors_gets_a_conflict_and_keeps_the_typed_comment(
     assert (milestone.status, milestone.comment) == (Status.AT_RISK, "Leader: funding slipped.")
 
 
+# The text of a word-diff cell after the change: without its removed words and its
+# screen-reader preamble, whitespace collapsed.
+AFTER_THE_DIFF = """cell => {
+    const copy = cell.cloneNode(true);
+    copy.querySelectorAll("del, .visually-hidden").forEach((node) => node.remove());
+    return copy.textContent.replace(/\\s+/g, " ").trim();
+}"""
+
+
 def test_a_reviewer_sees_the_leaders_change_and_no_way_to_edit(
     new_page, sdif_goal, sdif_leader, sdif_reviewer
 ):
@@ -140,9 +149,11 @@ def test_a_reviewer_sees_the_leaders_change_and_no_way_to_edit(
     status_row = change.locator('tr[data-changed-field="status"]')
     expect(status_row.locator("td").nth(0)).to_have_text("On track")
     expect(status_row.locator("td").nth(1)).to_have_text("At risk")
-    expect(change.locator('tr[data-changed-field="comment"]')).to_contain_text(
-        "Waiting on the partner agency."
-    )
+    # A comment change reads as one word diff: the new comment is the text left once the
+    # struck-out words are taken away.
+    comment = change.locator('tr[data-changed-field="comment"] [data-diff]')
+    expect(comment.locator("ins").first).to_be_visible()
+    assert comment.evaluate(AFTER_THE_DIFF) == "Waiting on the partner agency."
 
     # The full timeline and the audit log show the same change.
     page.locator("[data-history-link=milestone]").click()
@@ -232,7 +243,7 @@ def test_a_keyboard_only_leader_completes_a_status_update(new_page, sdif_goal, s
     page.keyboard.press("Enter")
     status = page.locator(f"#id_m{milestone.pk}-status")
     expect(status).to_be_focused()  # the swapped-in form takes focus
-    _wait_for_htmx_to_settle(page)
+    wait_for_htmx_to_settle(page)
     # Type-ahead picks "At risk"; a space would open the select's popup instead.
     page.keyboard.type("At")
     expect(status).to_have_value(Status.AT_RISK.value)
@@ -249,13 +260,3 @@ def test_a_keyboard_only_leader_completes_a_status_update(new_page, sdif_goal, s
     expect(row).to_contain_text("Typed without a mouse.")
     milestone.refresh_from_db()
     assert (milestone.status, milestone.comment) == (Status.AT_RISK, "Typed without a mouse.")
-
-
-def _wait_for_htmx_to_settle(page):
-    """htmx settles a swap after 20 ms; a person is never faster than that."""
-    # A function, not a bare expression: Playwright evals an expression inside the page,
-    # which the Content-Security-Policy (no 'unsafe-eval') refuses.
-    page.wait_for_function(
-        "() => !document.querySelector("
-        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )

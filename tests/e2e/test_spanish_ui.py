@@ -3,8 +3,7 @@
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
-from tests.e2e.test_accessibility import assert_accessible
+from tests.e2e.helpers import PASSWORD, assert_accessible
 
 
 def test_a_browser_in_es_mx_gets_the_dashboard_in_spanish(new_page, sdif_goal, sdif_leader):

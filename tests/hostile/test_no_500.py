@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 from sdif_tracker.pages.dashboard import DashboardFilterForm
 from tests.hostile._support import FUZZ, anything, changed_tables, rolled_back, snapshot
 from tests.html_dom import parse
-from tests.sdif_tracker.test_permission_matrix import MATRIX
-from tests.url_map import build_world, url_for
+from tests.url_map import MATRIX, build_world, url_for
 
 USERS = ("admin", "leader")
 # A few examples per URL keep the file near a minute; FUZZ_EXAMPLES=100 for a deeper run.

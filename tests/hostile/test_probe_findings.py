@@ -10,7 +10,7 @@ from django.urls import reverse
 from audit.diffs import describe_versions
 from milestones.models import Milestone, Status, StatusUpdate
 from sdif_tracker.pages.asof import Moment, previous_quarter_moment
-from sdif_tracker.pages.audit import parse_cursor
+from sdif_tracker.pages.audit_filters import parse_cursor
 from strategies.models import Role
 from strategies.periods import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalPeriod
 from tests.factories import GoalFactory, MembershipFactory, MilestoneFactory, UserFactory

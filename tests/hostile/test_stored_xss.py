@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 
 from milestones import services
 from milestones.models import Likelihood, Risk, Status
-from sdif_tracker.pages import publishing
+from milestones.services import publish_quarter
 from strategies.models import PROGRAM_FIELDS, SECTION_FIELDS, Role
 from strategies.periods import FiscalPeriod, current_quarter
 from tests.factories import (
@@ -110,7 +110,7 @@ def plan(db):
     }
     published = current_quarter().previous_quarter()
     summary = ProgressSummaryFactory(goal=goal, period=published, **quarterly)
-    publishing.publish_quarter(goal=goal, user=root, period=published)
+    publish_quarter(goal=goal, user=root, period=published)
     ProgressSummaryFactory(goal=goal, period=current_quarter(), **quarterly)
     indicator = IndicatorFactory(goal=goal, name=PAYLOAD, unit=IMG)
     IndicatorValueFactory(indicator=indicator, period=FiscalPeriod(2019, 1))
@@ -244,7 +244,7 @@ def test_forms_shown_again_with_errors_keep_the_payload_inert(plan):
                 "title": PAYLOAD,
                 "statement": PAYLOAD,
                 "target_date": PAYLOAD,
-                "updated_at": PAYLOAD,
+                "version": PAYLOAD,
             },
         ),
         (reverse("progress_edit", kwargs={"slug": slug}), {"period": PAYLOAD, "summary": PAYLOAD}),

@@ -1,4 +1,4 @@
-"""Faults (issue 7, item 4): the database goes away, a worker dies, two SQLite writers.
+"""Faults: the database goes away, a worker dies, two SQLite writers.
 
 (a) and (b) run gunicorn (production settings) against a throwaway PostgreSQL cluster
 that the test starts on a free loopback port (never the machine's shared server, which

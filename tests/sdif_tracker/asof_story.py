@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-import pytest
 from django.utils import timezone
 
 from audit.history import recorded_change
@@ -41,11 +40,6 @@ class Clock:
         moment = datetime.datetime(*args, tzinfo=timezone.get_default_timezone())
         self._monkeypatch.setattr(timezone, "now", lambda: moment)
         return moment
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
 
 
 @dataclass
@@ -73,8 +67,9 @@ def _update(milestone, user, status, comment, period, revised_due=None):
     milestone.refresh_from_db()
 
 
-@pytest.fixture
-def story(request, clock, db) -> Story:
+def tell_story(request, clock) -> Story:
+    """Import the SDIF plan on 2018-10-05 and make the story's changes, the clock set
+    to each moment in turn."""
     clock.set(2018, 10, 5, 10, 0)
     goal = request.getfixturevalue("sdif_goal")
     leader = UserFactory(username="story-leader")

@@ -170,21 +170,21 @@ def test_the_pages_refuse_posts(client, admin_user, goal):
 def test_leaders_deputies_and_contributors_may_change_their_goal(goal, role):
     user = MembershipFactory(goal=goal, role=role).user
     assert access.can_edit_goal(user, goal)
-    assert access.get_goal_for_user(user, goal.slug, write=True) == goal
+    assert access.get_goal_for_user(user, goal.slug, need=access.Need.UPDATE_MILESTONES) == goal
 
 
 def test_a_reviewer_may_read_but_not_change_their_goal(goal, reviewer):
     assert not access.can_edit_goal(reviewer, goal)
     assert access.get_goal_for_user(reviewer, goal.slug) == goal
     with pytest.raises(PermissionDenied):
-        access.get_goal_for_user(reviewer, goal.slug, write=True)
+        access.get_goal_for_user(reviewer, goal.slug, need=access.Need.UPDATE_MILESTONES)
 
 
 def test_a_leader_may_not_change_another_goal(goal, leader):
     other = GoalFactory()
     assert not access.can_edit_goal(leader, other)
     with pytest.raises(PermissionDenied):
-        access.get_goal_for_user(leader, other.slug, write=True)
+        access.get_goal_for_user(leader, other.slug, need=access.Need.UPDATE_MILESTONES)
 
 
 def test_staff_may_change_any_goal(goal):
@@ -198,15 +198,22 @@ def test_anonymous_users_may_change_nothing(goal):
 def test_a_write_to_a_goal_one_may_not_see_is_404_not_403(outsider, restricted):
     goal, milestone = restricted
     with pytest.raises(Http404):
-        access.get_goal_for_user(outsider, goal.slug, write=True)
+        access.get_goal_for_user(outsider, goal.slug, need=access.Need.UPDATE_MILESTONES)
     with pytest.raises(Http404):
-        access.get_milestone_for_user(outsider, goal.slug, milestone.pk, write=True)
+        access.get_milestone_for_user(
+            outsider, goal.slug, milestone.pk, need=access.Need.UPDATE_MILESTONES
+        )
 
 
 def test_get_milestone_for_user_checks_the_milestone_belongs_to_the_goal(goal, leader):
     mine = MilestoneFactory(goal=goal)
     other = MilestoneFactory()
-    assert access.get_milestone_for_user(leader, goal.slug, mine.pk, write=True) == mine
+    assert (
+        access.get_milestone_for_user(
+            leader, goal.slug, mine.pk, need=access.Need.UPDATE_MILESTONES
+        )
+        == mine
+    )
     with pytest.raises(Http404):
         access.get_milestone_for_user(leader, goal.slug, other.pk)
 
@@ -215,7 +222,9 @@ def test_get_milestone_for_user_refuses_a_reviewers_write(goal, reviewer):
     milestone = MilestoneFactory(goal=goal)
     assert access.get_milestone_for_user(reviewer, goal.slug, milestone.pk) == milestone
     with pytest.raises(PermissionDenied):
-        access.get_milestone_for_user(reviewer, goal.slug, milestone.pk, write=True)
+        access.get_milestone_for_user(
+            reviewer, goal.slug, milestone.pk, need=access.Need.UPDATE_MILESTONES
+        )
 
 
 def test_get_goal_for_plan_lets_anyone_read_a_public_goal(db):
@@ -226,3 +235,63 @@ def test_get_goal_for_plan_lets_anyone_read_a_public_goal(db):
 def test_get_goal_for_plan_asks_anonymous_users_to_log_in_for_other_goals(goal):
     with pytest.raises(access.LoginRequired):
         access.get_goal_for_plan(AnonymousUser(), goal.slug)
+
+
+# -- who sees which goal ------------------------------------------------------------------
+
+
+@pytest.fixture
+def goals(db):
+    return {
+        sensitivity: GoalFactory(sensitivity=sensitivity, slug=f"{sensitivity}-goal")
+        for sensitivity in Sensitivity
+    }
+
+
+def visible(user):
+    return {goal.sensitivity for goal in access.visible_goals(user)}
+
+
+def test_anonymous_users_see_no_goal_in_the_app(goals):
+    assert visible(AnonymousUser()) == set()
+    assert visible(None) == set()
+
+
+def test_a_signed_in_outsider_sees_public_and_internal_goals(goals, outsider):
+    assert visible(outsider) == {Sensitivity.PUBLIC, Sensitivity.INTERNAL}
+
+
+def test_a_member_of_a_restricted_goal_has_it_among_visible_goals(goals):
+    member = MembershipFactory(goal=goals[Sensitivity.RESTRICTED], role=Role.REVIEWER).user
+
+    assert visible(member) == set(Sensitivity)
+
+
+def test_a_member_of_another_restricted_goal_does_not_see_this_one(goals):
+    other = GoalFactory(sensitivity=Sensitivity.RESTRICTED)
+    member = MembershipFactory(goal=other, role=Role.LEADER).user
+
+    assert set(access.visible_goals(member)) == {
+        goals[Sensitivity.PUBLIC],
+        goals[Sensitivity.INTERNAL],
+        other,
+    }
+
+
+def test_staff_see_every_goal(goals):
+    assert visible(UserFactory(is_staff=True)) == set(Sensitivity)
+
+
+def test_an_inactive_member_sees_nothing(goals):
+    member = MembershipFactory(goal=goals[Sensitivity.RESTRICTED]).user
+    member.is_active = False
+
+    assert visible(member) == set()
+
+
+def test_visible_goals_are_listed_once_however_many_members(goals):
+    restricted = goals[Sensitivity.RESTRICTED]
+    member = MembershipFactory(goal=restricted).user
+    MembershipFactory.create_batch(3, goal=restricted)
+
+    assert list(access.visible_goals(member)).count(restricted) == 1

@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from sdif_tracker.pages import asof
 from strategies.periods import FiscalPeriod
+from tests.helpers import groups, row
 from tests.html_dom import parse
 from tests.sdif_tracker.asof_story import NEW_TITLE, STRATEGY_4_TITLE
-from tests.sdif_tracker.test_pages import groups, row
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Signing in (issue 3, item 1): the login, logout and password-change pages, where a
+"""Signing in: the login, logout and password-change pages, where a
 login lands (`next=` only when it is this site), failed-login throttling that forged
 forwarding headers cannot dodge, the idle timeout and a fresh session key on login.
 
@@ -7,9 +7,7 @@ and cool-off through the `settings` fixture, and the last tests check that the
 environment variables reach those settings.
 """
 
-import runpy
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -23,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import UserFactory
+from tests.helpers import SIGN_IN_VARIABLES, load_settings
 from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
@@ -458,23 +457,6 @@ def test_changing_the_password_keeps_the_user_signed_in(client, ada):
 
 
 # -- configuration -----------------------------------------------------------------------
-
-SIGN_IN_VARIABLES = (
-    "LOGIN_FAILURE_LIMIT",
-    "LOGIN_COOLOFF_MINUTES",
-    "LOGIN_USERNAME_ALERT_LIMIT",
-    "SESSION_IDLE_MINUTES",
-)
-
-
-def load_settings(monkeypatch, **env):
-    """Run settings.py afresh (not the loaded settings) with `env` on top of this one."""
-    monkeypatch.delenv("DEBUG", raising=False)
-    for name in SIGN_IN_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return runpy.run_path(str(Path(django_settings.BASE_DIR, "sdif_tracker", "settings.py")))
 
 
 def test_sign_in_defaults(monkeypatch):

@@ -92,7 +92,7 @@ def test_the_audit_record_keeps_the_client_address(client, admin_user):
 def test_a_bad_trusted_proxies_setting_fails_loudly(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
-    from tests.sdif_tracker.test_auth import load_settings
+    from tests.helpers import load_settings
 
     with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
         load_settings(monkeypatch, TRUSTED_PROXIES="-1")

@@ -1,5 +1,5 @@
-"""What the read-only pages show: the SDIF plan's dashboard groupings and published plan
-("Done when" of issue 2), filters, the milestone page, the portfolio, sanitising."""
+"""What the read-only pages show: the SDIF plan's dashboard groupings and published plan,
+filters, the milestone page, the portfolio, sanitising."""
 
 import re
 from pathlib import Path
@@ -22,6 +22,7 @@ from tests.factories import (
     StrategyFactory,
     UserFactory,
 )
+from tests.helpers import groups, positions, row
 from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
@@ -38,31 +39,6 @@ def get_page(client, url, **params):
 
 def dashboard(client, goal, **params):
     return get_page(client, reverse("goal_dashboard", kwargs={"slug": goal.slug}), **params)
-
-
-def groups(page):
-    """[(data-group, [milestone positions])] in page order."""
-    return [
-        (section.attrs["data-group"], positions(section))
-        for section in page.find_all("section", data_group=True)
-    ]
-
-
-def positions(node):
-    return [
-        int(row.attrs["data-milestone-position"])
-        for row in node.find_all("tr", data_milestone_position=True)
-    ]
-
-
-def row(page, position):
-    return page.find("tr", data_milestone_position=str(position))
-
-
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 # -- the SDIF plan on the dashboard ("Done when") ------------------------------------------
@@ -670,8 +646,11 @@ def test_a_long_record_shows_its_latest_updates_and_versions_with_the_count(
     entries = page.find("ol", class_="history-timeline").find_all("li", class_="history-entry")
     assert len(entries) == 10
     oldest_shown = entries[-1]
-    assert "Report number 6." in oldest_shown.text  # diffed against version 6
-    assert "Report number 5." in oldest_shown.text
+    # Diffed against version 6: the comment's words, "5." struck out and "6." added.
+    comment = oldest_shown.find("tr", data_changed_field="comment")
+    assert comment.find("td", data_diff=True).text.endswith("Report number 5. 6.")
+    assert [removed.text for removed in comment.find_all("del")] == ["5."]
+    assert [added.text for added in comment.find_all("ins")] == ["6."]
 
 
 def test_a_short_record_shows_everything_without_a_count(staff_client, goal, leader):

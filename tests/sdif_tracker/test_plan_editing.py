@@ -1,6 +1,6 @@
 """Administrators edit a goal's strategies, the goal itself and which strategy each key
-milestone is aligned to, in the app (issue 3, item 6). Every other role is refused, and
-bad input (item 7) changes nothing and says what is wrong, next to the field."""
+milestone is aligned to, in the app. Every other role is refused, and bad input changes
+nothing and says what is wrong, next to the field."""
 
 from types import SimpleNamespace
 
@@ -69,7 +69,7 @@ def url(name, goal, **kwargs):
 
 def goal_form_data(goal, **changes):
     """The goal form as the browser posts it: every field, textareas with CRLF line ends,
-    and the ``updated_at`` the form was opened at."""
+    and the ``version`` the form was opened at."""
     data = {}
     for name in GOAL_EDITABLE_FIELDS:
         value = getattr(goal, name)
@@ -78,7 +78,7 @@ def goal_form_data(goal, **changes):
         elif name in (*SECTION_FIELDS, *PROGRAM_FIELDS, "statement"):
             value = value.replace("\n", "\r\n")
         data[name] = value
-    data["updated_at"] = goal.updated_at.isoformat()
+    data["version"] = goal.version
     data.update(changes)
     return data
 
@@ -393,10 +393,10 @@ def test_the_goal_form_shows_every_editable_field_and_when_it_was_opened(admin_c
         for node in form.iter()
         if node.tag in ("input", "select", "textarea") and "name" in node.attrs
     }
-    assert names == {*GOAL_EDITABLE_FIELDS, "updated_at", "csrfmiddlewaretoken"}
-    opened = form.find("input", name="updated_at")
+    assert names == {*GOAL_EDITABLE_FIELDS, "version", "csrfmiddlewaretoken"}
+    opened = form.find("input", name="version")
     assert opened.attrs["type"] == "hidden"
-    assert opened.attrs["value"] == plan.goal.updated_at.isoformat()
+    assert opened.attrs["value"] == str(plan.goal.version)
     legends = [node.text for node in form.find_all("legend")]
     assert legends == [
         "Goal",
@@ -778,7 +778,7 @@ def test_a_stale_goal_form_is_refused_and_keeps_what_was_typed(admin_client, pla
     resubmitted = {
         **opened,
         "history": "Their history",
-        "updated_at": form.find("input", name="updated_at").attrs["value"],
+        "version": form.find("input", name="version").attrs["value"],
     }
     assert admin_client.post(url("goal_edit", plan.goal), resubmitted).status_code == 302
     plan.goal.refresh_from_db()
@@ -792,7 +792,7 @@ def test_a_stale_goal_form_is_refused_and_keeps_what_was_typed(admin_client, pla
 
 def test_a_goal_form_without_its_opened_time_is_refused(admin_client, plan):
     data = goal_form_data(plan.goal, title="Changed")
-    del data["updated_at"]
+    del data["version"]
     before = snapshot()
     response = admin_client.post(url("goal_edit", plan.goal), data)
     assert response.status_code == 400

@@ -19,8 +19,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from milestones.models import Risk
+from milestones.services import publish_quarter
 from sdif_tracker import exports
-from sdif_tracker.pages import publishing
 from strategies.models import Role, Sensitivity
 from strategies.periods import FiscalPeriod
 from tests.factories import (
@@ -98,7 +98,7 @@ def public_goal():
 def publish(goal, leader=None):
     leader = leader or MembershipFactory(goal=goal, role=Role.LEADER).user
     ProgressSummaryFactory(goal=goal, period=Q3_FY19, risk=Risk.LOW, summary="- Done.")
-    return publishing.publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+    return publish_quarter(goal=goal, user=leader, period=Q3_FY19)
 
 
 # -- production: DEBUG off, hashed static files ----------------------------------------

@@ -26,12 +26,6 @@ def make_goals(count, **fields):
     return [GoalFactory(title=f"Goal {index:03d}", **fields) for index in range(1, count + 1)]
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def test_a_large_portfolio_comes_in_pages_of_50_with_previous_and_next(staff_client):
     make_goals(120)
 

@@ -13,9 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from milestones.models import Milestone, ProgressSummary, Risk, Status
-from milestones.services import PublishedSummaryError, record_status_update, save_progress_summary
+from milestones.services import (
+    PublishedSummaryError,
+    publish_quarter,
+    record_status_update,
+    save_progress_summary,
+)
 from sdif_tracker import exports
-from sdif_tracker.pages import publishing
 from strategies.models import Role, Sensitivity
 from strategies.periods import FiscalPeriod
 from strategies.services import update_strategy
@@ -200,7 +204,7 @@ def test_a_leader_writes_the_whole_quarterly_update_through_the_form(sdif):
     goal, leader = sdif
     response = client_for(leader).post(
         reverse("progress_edit", kwargs={"slug": goal.slug}),
-        {"period": "Q3 FY19", "loaded": "", **UPDATE},
+        {"period": "Q3 FY19", "version": "", **UPDATE},
     )
 
     assert response.status_code == 302
@@ -224,7 +228,7 @@ def test_a_high_risk_needs_improvement_actions_and_nothing_is_saved_without(sdif
     goal, leader = sdif
     response = client_for(leader).post(
         reverse("progress_edit", kwargs={"slug": goal.slug}),
-        {"period": "Q3 FY19", "loaded": "", **UPDATE, "risk": "high"},
+        {"period": "Q3 FY19", "version": "", **UPDATE, "risk": "high"},
     )
 
     assert response.status_code == 400
@@ -239,7 +243,7 @@ def test_an_unknown_risk_is_refused_by_the_form_and_the_database(sdif):
     goal, leader = sdif
     response = client_for(leader).post(
         reverse("progress_edit", kwargs={"slug": goal.slug}),
-        {"period": "Q3 FY19", "loaded": "", **UPDATE, "risk": "catastrophic"},
+        {"period": "Q3 FY19", "version": "", **UPDATE, "risk": "catastrophic"},
     )
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
@@ -347,7 +351,7 @@ def test_publishing_refuses_with_a_clear_message_and_changes_nothing(sdif, perio
     goal, leader = sdif
     if setup == "published":
         write_update(goal, leader)
-        publishing.publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+        publish_quarter(goal=goal, user=leader, period=Q3_FY19)
     elif setup is not None:
         # Written around the form and the service, as an import or the admin might.
         ProgressSummaryFactory(goal=goal, period=Q3_FY19, **setup)
@@ -382,14 +386,14 @@ def test_saving_over_a_published_update_is_refused_and_the_text_kept_for_the_nex
 ):
     goal, leader = sdif
     published = write_update(goal, leader)
-    publishing.publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+    publish_quarter(goal=goal, user=leader, period=Q3_FY19)
     published.refresh_from_db()
 
     response = client_for(leader).post(
         reverse("progress_edit", kwargs={"slug": goal.slug}),
         {
             "period": "Q3 FY19",
-            "loaded": published.updated_at.isoformat(),
+            "version": published.version,
             **UPDATE,
             "summary": "- Rewritten.",
         },
@@ -441,9 +445,9 @@ def test_leaders_see_publish_buttons_for_drafts_and_reviewers_do_not(sdif):
 def test_the_heat_map_shows_each_published_risk_linking_to_its_quarter(sdif):
     goal, leader = sdif
     write_update(goal, leader, period=Q2_FY19, risk=Risk.LOW)
-    publishing.publish_quarter(goal=goal, user=leader, period=Q2_FY19)
+    publish_quarter(goal=goal, user=leader, period=Q2_FY19)
     write_update(goal, leader, risk=Risk.HIGH, improvement_actions="- Escalate.")
-    publishing.publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+    publish_quarter(goal=goal, user=leader, period=Q3_FY19)
 
     heatmap = page(client_for(leader), reverse("portfolio")).find("table", class_="risk-heatmap")
 
@@ -466,7 +470,7 @@ def test_the_heat_map_runs_the_same_queries_for_2_and_8_goals(clock, admin_user)
             goal = GoalFactory()
             MilestoneFactory(goal=goal)
             ProgressSummaryFactory(goal=goal, period=Q3_FY19, risk=Risk.LOW)
-            publishing.publish_quarter(goal=goal, user=admin_user, period=Q3_FY19)
+            publish_quarter(goal=goal, user=admin_user, period=Q3_FY19)
 
     def count():
         with CaptureQueriesContext(connection) as queries:

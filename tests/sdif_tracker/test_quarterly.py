@@ -112,7 +112,7 @@ class TestProgressSummary:
     def test_a_leader_writes_a_summary_and_it_appears_on_the_plan(self, goal, leader):
         response = client_for(leader).post(
             progress_url(goal),
-            {"period": "q3 fy 2019", "summary": "- Met counterparts", "loaded": ""},
+            {"period": "q3 fy 2019", "summary": "- Met counterparts", "version": ""},
             follow=True,
         )
 
@@ -147,7 +147,7 @@ class TestProgressSummary:
         self, goal, leader, period
     ):
         response = client_for(leader).post(
-            progress_url(goal), {"period": period, "summary": "- Far off", "loaded": ""}
+            progress_url(goal), {"period": period, "summary": "- Far off", "version": ""}
         )
 
         assert response.status_code == 400
@@ -161,7 +161,7 @@ class TestProgressSummary:
 
         client_for(leader).post(
             progress_url(goal),
-            {"period": "Q3 FY19", "summary": "- B", "loaded": first.updated_at.isoformat()},
+            {"period": "Q3 FY19", "summary": "- B", "version": first.version},
         )
 
         first.refresh_from_db()
@@ -179,7 +179,7 @@ class TestProgressSummary:
 
         response = client_for(leader).post(
             progress_url(goal),
-            {"period": "Q3 FY19", "summary": "- Mine", "loaded": opened.updated_at.isoformat()},
+            {"period": "Q3 FY19", "summary": "- Mine", "version": opened.version},
         )
 
         page = response.content.decode()
@@ -194,7 +194,7 @@ class TestProgressSummary:
         )
 
         response = client_for(leader).post(
-            progress_url(goal), {"period": "Q4 FY19", "summary": "- Second", "loaded": ""}
+            progress_url(goal), {"period": "Q4 FY19", "summary": "- Second", "version": ""}
         )
 
         assert response.status_code == 409
@@ -207,11 +207,11 @@ class TestProgressSummary:
             ({"period": "Q5 FY19", "summary": "- x"}, "a quarter is Q1 to Q4"),
             ({"period": "Q3 FY19", "summary": ""}, "This field is required"),
             ({"period": "Q3 FY19", "summary": "x" * 20001}, "at most 20000 characters"),
-            ({"period": "Q3 FY19", "summary": "- x", "loaded": "yesterday"}, "open it again"),
+            ({"period": "Q3 FY19", "summary": "- x", "version": "yesterday"}, "open it again"),
         ],
     )
     def test_bad_input_is_refused_and_changes_nothing(self, goal, leader, data, message):
-        response = client_for(leader).post(progress_url(goal), {"loaded": "", **data})
+        response = client_for(leader).post(progress_url(goal), {"version": "", **data})
 
         assert response.status_code == 400
         assert message in response.content.decode()
@@ -234,7 +234,7 @@ class TestProgressSummary:
 
         for user, period in ((deputy, "Q1 FY19"), (admin, "Q2 FY19")):
             response = client_for(user).post(
-                progress_url(goal), {"period": period, "summary": "- ok", "loaded": ""}
+                progress_url(goal), {"period": period, "summary": "- ok", "version": ""}
             )
             assert response.status_code == 302
         assert ProgressSummary.objects.filter(goal=goal).count() == 2

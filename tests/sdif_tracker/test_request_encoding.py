@@ -7,17 +7,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from milestones.models import Status, StatusUpdate
-from tests.factories import MilestoneFactory
+from milestones.models import StatusUpdate
 
 pytestmark = pytest.mark.django_db
 
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def milestone(goal):
-    return MilestoneFactory(goal=goal, status=Status.ON_TRACK, comment="As published")
 
 
 @pytest.fixture

@@ -14,11 +14,6 @@ from tests.factories import GoalFactory, MembershipFactory, MilestoneFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def milestone(goal):
-    return MilestoneFactory(goal=goal, status=Status.ON_TRACK, comment="As published")
-
-
 def update_url(milestone):
     return reverse("milestone_update", kwargs={"slug": milestone.goal.slug, "pk": milestone.pk})
 

@@ -32,6 +32,7 @@ from tests.factories import (
     StrategyFactory,
     UserFactory,
 )
+from tests.helpers import form_data
 
 PROJECT_MODELS = [
     Agency,
@@ -72,30 +73,6 @@ def url(obj_or_model, view, *args):
 
 def registered_models():
     return sorted(admin.site._registry, key=lambda model: model._meta.label)
-
-
-def form_data(response, **changes):
-    """What a browser would post back from an admin change page, with ``changes``."""
-    data = {}
-
-    def add(form):
-        for bound in form:
-            value = bound.value()
-            if value is None:
-                value = ""
-            if isinstance(value, bool):
-                if value:
-                    data[bound.html_name] = "on"
-                continue
-            data[bound.html_name] = [str(v) for v in value] if isinstance(value, list) else value
-
-    add(response.context["adminform"].form)
-    for inline in response.context.get("inline_admin_formsets", []):
-        add(inline.formset.management_form)
-        for form in inline.formset.forms:
-            add(form)
-    data.update(changes)
-    return data
 
 
 def test_every_project_model_is_registered_with_history():

@@ -118,7 +118,7 @@ def test_a_whole_workflow_never_updates_or_deletes_a_history_row(goal, admin_use
         assert response.status_code == 302
         response = leader_client.post(
             reverse("progress_edit", kwargs={"slug": goal.slug}),
-            {"period": "Q3 FY 2019", "summary": "- Met twice.", "loaded": ""},
+            {"period": "Q3 FY 2019", "summary": "- Met twice.", "version": ""},
         )
         assert response.status_code == 302
         response = admin_client.post(

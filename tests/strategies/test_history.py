@@ -25,7 +25,7 @@ from tests.factories import (
     StrategyFactory,
     UserFactory,
 )
-from tests.strategies.test_admin import form_data
+from tests.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

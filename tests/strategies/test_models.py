@@ -1,12 +1,11 @@
 """The plan's models: database constraints and who may see which goal."""
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from strategies.models import Goal, IndicatorValue, Membership, Role, Sensitivity
+from strategies.models import Goal, IndicatorValue, Membership, Role
 from strategies.periods import FiscalPeriod
 from tests.factories import (
     GoalFactory,
@@ -14,7 +13,6 @@ from tests.factories import (
     IndicatorValueFactory,
     MembershipFactory,
     StrategyFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -98,63 +96,3 @@ def test_deleting_a_goal_removes_its_memberships(goal):
     goal.delete()
 
     assert not Membership.objects.filter(pk=membership.pk).exists()
-
-
-# -- who sees which goal ------------------------------------------------------------------
-
-
-@pytest.fixture
-def goals(db):
-    return {
-        sensitivity: GoalFactory(sensitivity=sensitivity, slug=f"{sensitivity}-goal")
-        for sensitivity in Sensitivity
-    }
-
-
-def visible(user):
-    return {goal.sensitivity for goal in Goal.objects.visible_to(user)}
-
-
-def test_anonymous_users_see_no_goal_in_the_app(goals):
-    assert visible(AnonymousUser()) == set()
-    assert visible(None) == set()
-
-
-def test_a_signed_in_outsider_sees_public_and_internal_goals(goals, outsider):
-    assert visible(outsider) == {Sensitivity.PUBLIC, Sensitivity.INTERNAL}
-
-
-def test_a_member_of_a_restricted_goal_sees_it(goals):
-    member = MembershipFactory(goal=goals[Sensitivity.RESTRICTED], role=Role.REVIEWER).user
-
-    assert visible(member) == set(Sensitivity)
-
-
-def test_a_member_of_another_restricted_goal_does_not_see_this_one(goals):
-    other = GoalFactory(sensitivity=Sensitivity.RESTRICTED)
-    member = MembershipFactory(goal=other, role=Role.LEADER).user
-
-    assert set(Goal.objects.visible_to(member)) == {
-        goals[Sensitivity.PUBLIC],
-        goals[Sensitivity.INTERNAL],
-        other,
-    }
-
-
-def test_staff_see_every_goal(goals):
-    assert visible(UserFactory(is_staff=True)) == set(Sensitivity)
-
-
-def test_an_inactive_member_sees_nothing(goals):
-    member = MembershipFactory(goal=goals[Sensitivity.RESTRICTED]).user
-    member.is_active = False
-
-    assert visible(member) == set()
-
-
-def test_visible_goals_are_listed_once_however_many_members(goals):
-    restricted = goals[Sensitivity.RESTRICTED]
-    member = MembershipFactory(goal=restricted).user
-    MembershipFactory.create_batch(3, goal=restricted)
-
-    assert list(Goal.objects.visible_to(member)).count(restricted) == 1

@@ -1,0 +1,78 @@
+"""Helpers several test modules share: reading pages, posting admin forms, loading
+settings afresh. Fixtures live in the conftest.py nearest the tests that use them."""
+
+import runpy
+from pathlib import Path
+
+from django.conf import settings as django_settings
+
+# -- pages -------------------------------------------------------------------------------
+
+
+def groups(page):
+    """[(data-group, [milestone positions])] in page order."""
+    return [
+        (section.attrs["data-group"], positions(section))
+        for section in page.find_all("section", data_group=True)
+    ]
+
+
+def positions(node):
+    """The positions of the milestone rows under ``node``, in page order."""
+    return [
+        int(row.attrs["data-milestone-position"])
+        for row in node.find_all("tr", data_milestone_position=True)
+    ]
+
+
+def row(page, position):
+    """The milestone row at ``position`` on a dashboard page."""
+    return page.find("tr", data_milestone_position=str(position))
+
+
+# -- the admin ---------------------------------------------------------------------------
+
+
+def form_data(response, **changes):
+    """What a browser would post back from an admin change page, with ``changes``."""
+    data = {}
+
+    def add(form):
+        for bound in form:
+            value = bound.value()
+            if value is None:
+                value = ""
+            if isinstance(value, bool):
+                if value:
+                    data[bound.html_name] = "on"
+                continue
+            data[bound.html_name] = [str(v) for v in value] if isinstance(value, list) else value
+
+    add(response.context["adminform"].form)
+    for inline in response.context.get("inline_admin_formsets", []):
+        add(inline.formset.management_form)
+        for form in inline.formset.forms:
+            add(form)
+    data.update(changes)
+    return data
+
+
+# -- settings ----------------------------------------------------------------------------
+
+
+SIGN_IN_VARIABLES = (
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_COOLOFF_MINUTES",
+    "LOGIN_USERNAME_ALERT_LIMIT",
+    "SESSION_IDLE_MINUTES",
+)
+
+
+def load_settings(monkeypatch, **env):
+    """Run settings.py afresh (not the loaded settings) with `env` on top of this one."""
+    monkeypatch.delenv("DEBUG", raising=False)
+    for name in SIGN_IN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(Path(django_settings.BASE_DIR, "sdif_tracker", "settings.py")))

@@ -18,6 +18,7 @@ from milestones import services as milestone_services
 from milestones.models import Milestone
 from sdif_tracker import access
 from sdif_tracker.pages import asof
+from sdif_tracker.pages.compare import compare_plans
 from strategies import services
 from strategies.models import Goal, Strategy
 from strategies.periods import FiscalPeriod
@@ -68,7 +69,7 @@ def goal_compare(request, slug):
         "quarters": quarters,
         "start": start,
         "end": end,
-        "comparison": asof.compare_plans(before, after),
+        "comparison": compare_plans(before, after),
     }
     return render(request, "strategies/goal_compare.html", context)
 

@@ -1,4 +1,5 @@
-"""Writes that touch several things at once: one function per domain action.
+"""Every write of the milestones app, in one module by design (one services module per
+domain app): one function per domain action.
 
 Each takes the acting user explicitly, validates, and writes the rows and their
 history (with user and reason) in one transaction.
@@ -45,8 +46,10 @@ class StaleMilestoneError(StaleEditError):
 
 
 def _lock_milestone(milestone: Milestone, expected_version: int) -> Milestone:
+    # Through the goal's manager: the locked row's ``goal`` is the caller's instance
+    # (with what it was fetched with), not a join or a query.
     return lock_for_edit(
-        Milestone.objects.select_related("goal"),
+        milestone.goal.milestones.all(),
         pk=milestone.pk,
         expected_version=expected_version,
         error=StaleMilestoneError,

@@ -118,6 +118,14 @@ class StrategyForm(forms.Form):
         return _normalize_text(self.cleaned_data["description"])
 
 
+class StrategyEditForm(StrategyForm):
+    """A strategy's form when editing it: with the version it was opened at."""
+
+    # As on the goal form: a save from before someone else's is refused rather than
+    # overwriting it.
+    version = VersionField(message=_("This form is incomplete. Reload the page and edit again."))
+
+
 def _normalize_text(value: str) -> str:
     """Browsers post textareas with CRLF line ends; store LF, without trailing blanks."""
     return value.replace("\r\n", "\n").replace("\r", "\n").rstrip().lstrip("\n")
@@ -308,6 +316,8 @@ def rows_of(formset) -> list[tuple[FiscalPeriod, Decimal | None, Decimal | None,
 
 
 def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ``ValidationError`` on the form: on its field where it names one
+    the form has, otherwise above the form."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return

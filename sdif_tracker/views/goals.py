@@ -170,8 +170,7 @@ def milestone_update(request, slug, pk):
         except StaleMilestoneError as stale:
             stale_version = True
             conflict = stale.entries()
-            milestone = stale.milestone
-            milestone.goal = access.get_goal_for_user(request.user, slug)
+            milestone = stale.milestone  # its goal is the one fetched above, with its agency
             # Keep what was typed; the next save applies it over the current version.
             rebound = request.POST.copy()
             rebound[form.add_prefix("version")] = str(milestone.version)
@@ -191,7 +190,6 @@ def milestone_update(request, slug, pk):
             form.add_error(None, error)
         else:
             saved = update.milestone
-            saved.goal = milestone.goal
             text = _("Saved: “%(title)s” is %(status)s.") % {
                 "title": saved.title,
                 "status": saved.get_status_display(),

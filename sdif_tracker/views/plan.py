@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.forms import Form
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -24,9 +23,9 @@ from milestones.models import Milestone
 from sdif_tracker import access
 from sdif_tracker.pages.rows import group_by_strategy
 from strategies import services
-from strategies.forms import GoalForm, StrategyForm
+from strategies.forms import GoalForm, StrategyEditForm, StrategyForm, add_service_errors
 from strategies.models import Goal, Strategy
-from strategies.services import StaleEditError, StaleGoalError
+from strategies.services import StaleEditError
 
 FORM_METHODS = ["GET", "HEAD", "POST"]
 
@@ -36,18 +35,46 @@ def _admin_goal(request, slug: str) -> Goal:
     return access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
 
 
-def _add_service_errors(form: Form, error: ValidationError) -> None:
-    """Show a service's ``ValidationError`` on the form: on its field where it names one
-    the form has, otherwise above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def _when(moment) -> str:
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """What includes/_conflict.html shows when a form is refused as stale."""
+
+    heading: str
+    notes: tuple[str, ...] = ()
+
+
+def _merge_stale(stale: StaleEditError, typed: dict) -> tuple[dict, set[str], set[str]]:
+    """A stale form's data again, at the object's current version: the fields this user
+    edited keep what they typed, the others show the current values, so saving it again
+    applies this user's edits without undoing the other person's. Also the names of the
+    fields this user changed and of those changed since the form was opened."""
+    current = stale.obj
+    opened = stale.versions[0].prev_record if stale.versions else None
+    if opened is None:  # no record of the opened version: keep everything typed
+        mine, theirs = set(typed), set()
+    else:
+        mine = {name for name, value in typed.items() if getattr(opened, name) != value}
+        theirs = {name for name in typed if getattr(opened, name) != getattr(current, name)}
+    data = {
+        name: _form_value(typed[name] if name in mine else getattr(current, name))
+        for name in typed
+    }
+    data["version"] = current.version
+    return data, mine, theirs
+
+
+def _both_changed(model, mine: set[str], theirs: set[str]) -> tuple[str, ...]:
+    both = mine & theirs
+    if not both:
+        return ()
+    return (
+        _("You both changed: %(fields)s. Your text is shown; theirs is in the history.")
+        % {"fields": _labels(model, both)},
+    )
 
 
 # -- the strategy list ---------------------------------------------------------------
@@ -55,15 +82,18 @@ def _when(moment) -> str:
 
 @dataclass(frozen=True)
 class MilestoneMoveRow:
-    """A milestone on the strategy list, with its "Move to" form."""
+    """A milestone on the strategy list, with its "Move to" form and, after a stale
+    move, who changed the milestone since the page was opened."""
 
     milestone: Milestone
     move_form: MilestoneMoveForm
+    conflict: Conflict | None = None
 
 
-def _strategy_list_context(request, goal: Goal, *, move_form=None) -> dict:
+def _strategy_list_context(request, goal: Goal, *, move_form=None, move_conflict=None) -> dict:
     """The goal's strategies with their milestone counts and milestones, each milestone
-    with its "Move to" form; a fixed number of queries whatever the number of rows."""
+    with its "Move to" form (``move_form`` and ``move_conflict``: the one just posted);
+    a fixed number of queries whatever the number of rows."""
     strategies = list(
         goal.strategies.annotate(milestone_count=Count("milestones")).order_by("number")
     )
@@ -71,10 +101,10 @@ def _strategy_list_context(request, goal: Goal, *, move_form=None) -> dict:
     # Through the goal's manager: each milestone's ``goal`` is this instance, not a query.
     for milestone in goal.milestones.order_by("position", "id"):
         if move_form is not None and move_form.milestone.pk == milestone.pk:
-            form = move_form
+            form, conflict = move_form, move_conflict
         else:
-            form = MilestoneMoveForm(milestone=milestone, strategies=strategies)
-        rows.append(MilestoneMoveRow(milestone=milestone, move_form=form))
+            form, conflict = MilestoneMoveForm(milestone=milestone, strategies=strategies), None
+        rows.append(MilestoneMoveRow(milestone=milestone, move_form=form, conflict=conflict))
     groups = [
         {"strategy": strategy, "milestones": items}
         for strategy, items in group_by_strategy(
@@ -105,12 +135,13 @@ def _new_strategy_form(numbers) -> StrategyForm:
     return StrategyForm(initial={"number": min(max(numbers, default=0) + 1, 999)})
 
 
-def _render_strategy_form(request, goal, form, *, strategy=None, status=200):
+def _render_strategy_form(request, goal, form, *, strategy=None, conflict=None, status=200):
     context = {
         "goal": goal,
         "perms_goal": access.permissions_for(request.user, goal),
         "form": form,
         "strategy": strategy,
+        "conflict": conflict,
     }
     return render(request, "strategies/strategy_form.html", context, status=status)
 
@@ -130,7 +161,7 @@ def strategy_add(request, slug):
         try:
             strategy = services.add_strategy(goal=goal, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request, _("Added strategy %(number)d.") % {"number": strategy.number}
@@ -149,24 +180,58 @@ def strategy_edit(request, slug, pk):
             "number": strategy.number,
             "title": strategy.title,
             "description": strategy.description,
+            "version": strategy.version,
         }
         return _render_strategy_form(
-            request, goal, StrategyForm(initial=initial), strategy=strategy
+            request, goal, StrategyEditForm(initial=initial), strategy=strategy
         )
 
     others = goal.strategies.exclude(pk=strategy.pk).values_list("number", flat=True)
-    form = StrategyForm(request.POST, taken_numbers=others)
+    form = StrategyEditForm(request.POST, taken_numbers=others)
     if form.is_valid():
+        typed = {name: form.cleaned_data[name] for name in ("number", "title", "description")}
         try:
             saved = services.update_strategy(
-                strategy=strategy, user=request.user, **form.cleaned_data
+                strategy=strategy,
+                user=request.user,
+                expected_version=form.cleaned_data["version"],
+                **typed,
+            )
+        except StaleEditError as stale:
+            form, conflict = _stale_strategy_form(stale, typed, taken_numbers=others)
+            return _render_strategy_form(
+                request, goal, form, strategy=stale.obj, conflict=conflict, status=409
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Saved strategy %(number)d.") % {"number": saved.number})
             return redirect("strategy_list", slug=goal.slug)
     return _render_strategy_form(request, goal, form, strategy=strategy, status=400)
+
+
+def _stale_strategy_form(
+    stale: StaleEditError, typed: dict, *, taken_numbers
+) -> tuple[StrategyEditForm, Conflict]:
+    """The form again at the strategy's current version (see ``_merge_stale``), and who
+    changed which fields since it was opened."""
+    data, mine, theirs = _merge_stale(stale, typed)
+    form = StrategyEditForm(data, taken_numbers=taken_numbers)
+    form.is_valid()
+    if stale.versions:
+        last = stale.versions[-1]
+        heading = _(
+            "%(user)s changed this strategy at %(when)s (%(fields)s) after you opened this "
+            "form. Nothing was saved. The form now shows their version with your edits kept "
+            "in the fields you changed; check it, then save again."
+        ) % {
+            "user": last.history_username or _("someone"),
+            "when": _when(last.history_date),
+            "fields": _labels(Strategy, theirs) or _("no visible field"),
+        }
+    else:
+        heading = _("This strategy changed after you opened this form. Nothing was saved.")
+    return form, Conflict(heading, _both_changed(Strategy, mine, theirs))
 
 
 @require_POST
@@ -193,7 +258,7 @@ def milestone_move(request, slug, pk):
     goal = _admin_goal(request, slug)
     milestone = get_object_or_404(goal.milestones, pk=pk)
     form = MilestoneMoveForm(request.POST, milestone=milestone)
-    status = 400
+    status, conflict = 400, None
     if form.is_valid():
         try:
             moved = milestone_services.move_milestone(
@@ -204,9 +269,9 @@ def milestone_move(request, slug, pk):
             )
         except StaleEditError as stale:
             status = 409
-            form = _stale_move_form(request, stale, form)
+            form, conflict = _stale_move_form(request, stale, form)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             if moved.version == milestone.version:
                 text = _("“%(title)s” is already there; nothing changed.") % {"title": moved.title}
@@ -221,16 +286,15 @@ def milestone_move(request, slug, pk):
                 }
             messages.success(request, text)
             return redirect("strategy_list", slug=goal.slug)
-    context = _strategy_list_context(request, goal, move_form=form)
+    context = _strategy_list_context(request, goal, move_form=form, move_conflict=conflict)
     return render(request, "strategies/strategy_list.html", context, status=status)
 
 
-def _stale_move_form(request, stale, form) -> MilestoneMoveForm:
-    """The form again, at the current version with the user's choice kept, saying who
-    moved or changed the milestone since it was opened."""
+def _stale_move_form(request, stale, form) -> tuple[MilestoneMoveForm, Conflict]:
+    """The form again, at the current version with the user's choice kept, and who moved
+    or changed the milestone since it was opened."""
     data = request.POST.copy()
     data[form.add_prefix("version")] = str(stale.milestone.version)
-    stale.milestone.goal = form.milestone.goal
     fresh = MilestoneMoveForm(data, milestone=stale.milestone)
     fresh.is_valid()
     last = stale.versions[-1] if stale.versions else None
@@ -245,18 +309,18 @@ def _stale_move_form(request, stale, form) -> MilestoneMoveForm:
         }
     else:
         message = _("This milestone changed since the page was opened. Nothing was moved.")
-    fresh.add_error(None, message)
-    return fresh
+    return fresh, Conflict(message)
 
 
 # -- the goal ----------------------------------------------------------------------------
 
 
-def _render_goal_form(request, goal, form, *, status=200):
+def _render_goal_form(request, goal, form, *, conflict=None, status=200):
     context = {
         "goal": goal,
         "perms_goal": access.permissions_for(request.user, goal),
         "form": form,
+        "conflict": conflict,
     }
     return render(request, "strategies/goal_form.html", context, status=status)
 
@@ -282,10 +346,10 @@ def goal_edit(request, slug):
                 **fields,
             )
         except StaleEditError as stale:
-            form = _stale_goal_form(stale, fields)
-            return _render_goal_form(request, stale.goal, form, status=409)
+            form, conflict = _stale_goal_form(stale, fields)
+            return _render_goal_form(request, stale.obj, form, conflict=conflict, status=409)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             if saved.version == goal.version:
                 messages.info(request, _("Nothing was changed."))
@@ -295,46 +359,26 @@ def goal_edit(request, slug):
     return _render_goal_form(request, goal, form, status=400)
 
 
-def _stale_goal_form(stale: StaleGoalError, typed: dict) -> GoalForm:
-    """The form again at the goal's current version: the fields this user edited keep
-    what they typed, the others show the current values, so saving it again applies this
-    user's edits without undoing the other person's. Says who changed which fields."""
-    current = stale.goal
-    opened = stale.changes[0].prev_record if stale.changes else None
-    if opened is None:  # no record of the opened version: keep everything typed
-        mine, theirs = set(typed), set()
-    else:
-        mine = {name for name, value in typed.items() if getattr(opened, name) != value}
-        theirs = {name for name in typed if getattr(opened, name) != getattr(current, name)}
-    data = {
-        name: _form_value(typed[name] if name in mine else getattr(current, name))
-        for name in typed
-    }
-    data["version"] = current.version
-    form = GoalForm(data, instance=copy.copy(current))
+def _stale_goal_form(stale: StaleEditError, typed: dict) -> tuple[GoalForm, Conflict]:
+    """The form again at the goal's current version (see ``_merge_stale``), and who
+    changed which fields since it was opened."""
+    data, mine, theirs = _merge_stale(stale, typed)
+    form = GoalForm(data, instance=copy.copy(stale.obj))
     form.is_valid()
-    if stale.changes:
-        last = stale.changes[-1]
-        message = _(
+    if stale.versions:
+        last = stale.versions[-1]
+        heading = _(
             "%(user)s changed this goal at %(when)s (%(fields)s) after you opened this form. "
             "Nothing was saved. The form now shows their version with your edits kept in "
             "the fields you changed; check it, then save again."
         ) % {
             "user": last.history_username or _("someone"),
             "when": _when(last.history_date),
-            "fields": _labels(theirs) or _("no visible field"),
+            "fields": _labels(Goal, theirs) or _("no visible field"),
         }
     else:
-        message = _("This goal changed after you opened this form. Nothing was saved.")
-    form.add_error(None, message)
-    both = mine & theirs
-    if both:
-        form.add_error(
-            None,
-            _("You both changed: %(fields)s. Your text is shown; theirs is in the history.")
-            % {"fields": _labels(both)},
-        )
-    return form
+        heading = _("This goal changed after you opened this form. Nothing was saved.")
+    return form, Conflict(heading, _both_changed(Goal, mine, theirs))
 
 
 def _form_value(value) -> str:
@@ -345,6 +389,8 @@ def _form_value(value) -> str:
     return value
 
 
-def _labels(names: set[str]) -> str:
-    """Field labels in the form's order."""
-    return ", ".join(str(field.verbose_name) for field in Goal._meta.fields if field.name in names)
+def _labels(model, names: set[str]) -> str:
+    """Field labels in the model's order."""
+    return ", ".join(
+        str(field.verbose_name) for field in model._meta.fields if field.name in names
+    )

@@ -191,7 +191,12 @@ def test_strategy_add(world, number, title, desc):
 @given(number=st.one_of(st.integers(-5, 1005).map(str), numbers, ids), title=text, desc=text)
 def test_strategy_edit(world, number, title, desc):
     url = reverse("strategy_edit", kwargs={"slug": "fuzz", "pk": world["strategy"].pk})
-    data = {"number": number, "title": title, "description": desc}
+    data = {
+        "number": number,
+        "title": title,
+        "description": desc,
+        "version": world["strategy"].version,
+    }
     submit(
         world["clients"]["admin"],
         url,

@@ -252,7 +252,11 @@ def test_an_admin_renumbers_and_retitles_a_strategy(admin_client, plan):
     assert form.find("input", name="number").attrs["value"] == "3"
     assert form.find("input", name="title").attrs["value"] == "Third"
 
-    response = admin_client.post(edit_url, {"number": "7", "title": "Third, renamed"}, follow=True)
+    response = admin_client.post(
+        edit_url,
+        {"number": "7", "title": "Third, renamed", "version": plan.s3.version},
+        follow=True,
+    )
 
     assert response.redirect_chain == [(url("strategy_list", plan.goal), 302)]
     assert "Saved strategy 7." in messages_text(parse(response.content))
@@ -445,7 +449,7 @@ def plan_requests(plan, admin_user=None):
             "strategy_edit",
             "post",
             url("strategy_edit", goal, pk=plan.s1.pk),
-            {"number": "8", "title": "Eight"},
+            {"number": "8", "title": "Eight", "version": plan.s1.version},
         ),
         ("strategy_delete", "post", url("strategy_delete", goal, pk=plan.s3.pk), {}),
         ("goal_edit", "get", url("goal_edit", goal), None),
@@ -564,11 +568,11 @@ BAD_STRATEGIES = [
 def test_bad_strategy_input_changes_nothing_and_says_why_at_the_field(
     admin_client, plan, posted, field, message, action
 ):
-    target = (
-        url("strategy_add", plan.goal)
-        if action == "add"
-        else url("strategy_edit", plan.goal, pk=plan.s3.pk)
-    )
+    if action == "add":
+        target = url("strategy_add", plan.goal)
+    else:
+        target = url("strategy_edit", plan.goal, pk=plan.s3.pk)
+        posted = {**posted, "version": plan.s3.version}
     before = snapshot()
     response = admin_client.post(target, posted)
     assert response.status_code == 400
@@ -589,9 +593,8 @@ def test_every_strategy_error_is_reported_at_once(admin_client, plan):
 
 def test_a_strategy_may_keep_its_own_number(admin_client, plan):
     target = url("strategy_edit", plan.goal, pk=plan.s2.pk)
-    assert (
-        admin_client.post(target, {"number": "2", "title": "Second, clearer"}).status_code == 302
-    )
+    posted = {"number": "2", "title": "Second, clearer", "version": plan.s2.version}
+    assert admin_client.post(target, posted).status_code == 302
     plan.s2.refresh_from_db()
     assert (plan.s2.number, plan.s2.title) == (2, "Second, clearer")
 
@@ -682,7 +685,7 @@ def test_a_stale_move_is_refused_naming_who_changed_the_milestone(admin_client, 
     assert response.status_code == 409
     page = parse(response.content)
     item = page.find("tr", data_milestone=str(plan.m1.pk))
-    warning = item.find(data_move_error=True).text
+    warning = item.find(data_conflict=True).text
     assert warning.startswith("colleague changed this milestone at ")
     assert (
         "(it is now under Strategy 2: Second). Nothing was moved; your choice is kept" in warning
@@ -701,6 +704,66 @@ def test_a_stale_move_is_refused_naming_who_changed_the_milestone(admin_client, 
     plan.m1.refresh_from_db()
     assert plan.m1.strategy == plan.s3
     assert [r.history_username for r in plan.m1.history.all()[:2]] == ["root", "colleague"]
+
+
+def test_a_stale_strategy_form_is_refused_and_keeps_what_was_typed(admin_client, plan):
+    """Two admins open strategy 3; the first saves. The second's save is refused: nothing
+    of theirs is written, they are told who changed what, and the form keeps their
+    edits over the first admin's version."""
+    edit_url = url("strategy_edit", plan.goal, pk=plan.s3.pk)
+    first, second = UserFactory(username="colleague", is_staff=True), admin_client
+    first_client = Client()
+    first_client.force_login(first)
+    opened = parse(second.get(edit_url).content).find("form", class_="strategy-form")
+    version = opened.find("input", name="version")
+    assert (version.attrs["type"], version.attrs["value"]) == ("hidden", str(plan.s3.version))
+    first_form = parse(first_client.get(edit_url).content).find("form", class_="strategy-form")
+    first_posted = {
+        "number": "3",
+        "title": "Third",
+        "description": "Their description",
+        "version": first_form.find("input", name="version").attrs["value"],
+    }
+    assert first_client.post(edit_url, first_posted).status_code == 302
+    before = snapshot()
+
+    posted = {
+        "number": "3",
+        "title": "My title",
+        "description": "My description",
+        "version": version.attrs["value"],
+    }
+    response = second.post(edit_url, posted)
+
+    assert response.status_code == 409
+    assert snapshot() == before
+    page = parse(response.content)
+    alert = page.find(data_conflict=True).text
+    assert alert.startswith("colleague changed this strategy at ")
+    assert "(description) after you opened this form. Nothing was saved." in alert
+    assert "You both changed: description. Your text is shown; theirs is in the history." in alert
+    form = page.find("form", class_="strategy-form")
+    assert form.find("input", name="title").attrs["value"] == "My title"
+    assert form.find("textarea", name="description").text == "My description"
+    plan.s3.refresh_from_db()
+    assert form.find("input", name="version").attrs["value"] == str(plan.s3.version)
+
+    # Saving the form as shown applies the second admin's edits.
+    resubmitted = {**posted, "version": str(plan.s3.version)}
+    assert second.post(edit_url, resubmitted).status_code == 302
+    plan.s3.refresh_from_db()
+    assert (plan.s3.title, plan.s3.description) == ("My title", "My description")
+    assert [r.history_username for r in plan.s3.history.all()[:2]] == ["root", "colleague"]
+
+
+def test_a_strategy_form_without_its_version_is_refused(admin_client, plan):
+    before = snapshot()
+    response = admin_client.post(
+        url("strategy_edit", plan.goal, pk=plan.s3.pk), {"number": "3", "title": "Changed"}
+    )
+    assert response.status_code == 400
+    assert "Reload the page" in parse(response.content).find(data_form_errors=True).text
+    assert snapshot() == before
 
 
 BAD_GOALS = [
@@ -763,7 +826,7 @@ def test_a_stale_goal_form_is_refused_and_keeps_what_was_typed(admin_client, pla
 
     assert response.status_code == 409
     page = parse(response.content)
-    alert = page.find(data_form_errors=True).text
+    alert = page.find(data_conflict=True).text
     assert alert.startswith("colleague changed this goal at ")
     assert "(title, history) after you opened this form. Nothing was saved." in alert
     assert "You both changed: title. Your text is shown; theirs is in the history." in alert

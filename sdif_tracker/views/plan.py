@@ -218,20 +218,14 @@ def _stale_strategy_form(
     data, mine, theirs = _merge_stale(stale, typed)
     form = StrategyEditForm(data, taken_numbers=taken_numbers)
     form.is_valid()
-    if stale.versions:
-        last = stale.versions[-1]
-        heading = _(
-            "%(user)s changed this strategy at %(when)s (%(fields)s) after you opened this "
-            "form. Nothing was saved. The form now shows their version with your edits kept "
-            "in the fields you changed; check it, then save again."
-        ) % {
-            "user": last.history_username or _("someone"),
-            "when": _when(last.history_date),
-            "fields": _labels(Strategy, theirs) or _("no visible field"),
-        }
-    else:
-        heading = _("This strategy changed after you opened this form. Nothing was saved.")
-    return form, Conflict(heading, _both_changed(Strategy, mine, theirs))
+    # Two messages, not one with the model's name in it: each reads whole in translation.
+    changed = _(
+        "%(user)s changed this strategy at %(when)s (%(fields)s) after you opened this "
+        "form. Nothing was saved. The form now shows their version with your edits kept "
+        "in the fields you changed; check it, then save again."
+    )
+    unchanged = _("This strategy changed after you opened this form. Nothing was saved.")
+    return form, _conflict(stale, Strategy, mine, theirs, changed=changed, unchanged=unchanged)
 
 
 @require_POST
@@ -365,20 +359,28 @@ def _stale_goal_form(stale: StaleEditError, typed: dict) -> tuple[GoalForm, Conf
     data, mine, theirs = _merge_stale(stale, typed)
     form = GoalForm(data, instance=copy.copy(stale.obj))
     form.is_valid()
+    changed = _(
+        "%(user)s changed this goal at %(when)s (%(fields)s) after you opened this form. "
+        "Nothing was saved. The form now shows their version with your edits kept in "
+        "the fields you changed; check it, then save again."
+    )
+    unchanged = _("This goal changed after you opened this form. Nothing was saved.")
+    return form, _conflict(stale, Goal, mine, theirs, changed=changed, unchanged=unchanged)
+
+
+def _conflict(stale: StaleEditError, model, mine, theirs, *, changed: str, unchanged: str):
+    """Who changed which fields of ``model`` since the form was opened, in ``changed``
+    (``unchanged`` when no later version is known), and the fields both of you changed."""
     if stale.versions:
         last = stale.versions[-1]
-        heading = _(
-            "%(user)s changed this goal at %(when)s (%(fields)s) after you opened this form. "
-            "Nothing was saved. The form now shows their version with your edits kept in "
-            "the fields you changed; check it, then save again."
-        ) % {
+        heading = changed % {
             "user": last.history_username or _("someone"),
             "when": _when(last.history_date),
-            "fields": _labels(Goal, theirs) or _("no visible field"),
+            "fields": _labels(model, theirs) or _("no visible field"),
         }
     else:
-        heading = _("This goal changed after you opened this form. Nothing was saved.")
-    return form, Conflict(heading, _both_changed(Goal, mine, theirs))
+        heading = unchanged
+    return Conflict(heading, _both_changed(model, mine, theirs))
 
 
 def _form_value(value) -> str:

@@ -56,13 +56,15 @@ migrations-check: install
 ## Benchmark ratios on PostgreSQL (bench/run.py) at the issue's sizes; BENCH_ARGS="--portfolio-goals 200" is quicker.
 ## R3 keeps two databases of its own on the same server (sdif_bench_r3_10k, sdif_bench_r3_1m):
 ## filled once (~4 minutes), reused afterwards; BENCH_ARGS="--skip-r3" leaves them out.
-bench: DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sdif_bench
+# Its own name: a target-specific assignment to DATABASE_URL stops make from passing the
+# caller's DATABASE_URL to every other recipe (`DATABASE_URL=… make test` ran on SQLite).
+BENCH_DATABASE_URL = $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/sdif_bench)
 bench: install
-	@db="$(DATABASE_URL)"; name="$${db##*/}"; admin="$${db%/*}/postgres"; \
+	@db="$(BENCH_DATABASE_URL)"; name="$${db##*/}"; admin="$${db%/*}/postgres"; \
 	psql "$$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
 	  || psql "$$admin" -c "CREATE DATABASE \"$$name\""
-	DATABASE_URL="$(DATABASE_URL)" SECRET_KEY=bench $(BIN)/python manage.py migrate --no-input
-	DATABASE_URL="$(DATABASE_URL)" SECRET_KEY=bench $(BIN)/python bench/run.py $(BENCH_ARGS)
+	DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=bench $(BIN)/python manage.py migrate --no-input
+	DATABASE_URL="$(BENCH_DATABASE_URL)" SECRET_KEY=bench $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## Load test (loadtest/run.py, Locust headless): gunicorn, 2 workers, on a fresh PostgreSQL
 ## database sdif_load (dropped afterwards); DURATION seconds (default 30, at most 60);

@@ -96,3 +96,10 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
+
+
+def pytest_report_header(config):
+    # .ci/run reads this line to prove the PostgreSQL run really ran on PostgreSQL.
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"

@@ -40,6 +40,9 @@ class ChangeContext:
     source: str = ""  # "web", "admin", "command:import_plan", ...
     ip: str | None = None
     request_id: str = ""
+    # The reporting quarter the change belongs to (a fiscal period key, see
+    # strategies.periods); None: worked out from the object (``quarter_resolver``).
+    quarter: int | None = None
 
 
 _context: contextvars.ContextVar[ChangeContext] = contextvars.ContextVar(
@@ -53,8 +56,11 @@ def current_context() -> ChangeContext:
 
 
 @contextmanager
-def recorded_change(*, user=None, reason: str | None = None, source: str | None = None):
-    """Attribute every history row written inside the block to ``user`` with ``reason``.
+def recorded_change(
+    *, user=None, reason: str | None = None, source: str | None = None, quarter=None
+):
+    """Attribute every history row written inside the block to ``user`` with ``reason``,
+    and, with ``quarter`` (a fiscal period or its key), to that reporting quarter.
 
     Values not given are inherited from the enclosing context (e.g. the web request).
     """
@@ -64,6 +70,7 @@ def recorded_change(*, user=None, reason: str | None = None, source: str | None 
         user=user if user is not None else outer.user,
         reason=reason if reason is not None else outer.reason,
         source=source if source is not None else outer.source,
+        quarter=getattr(quarter, "key", quarter) if quarter is not None else outer.quarter,
     )
     token = _context.set(inner)
     try:
@@ -153,6 +160,8 @@ class AuditedHistoricalRecords(HistoricalRecords):
             models.Index(fields=["history_date", "history_id"], name=f"{prefix}_date"),
             models.Index(fields=["history_user", "history_date"], name=f"{prefix}_user"),
             models.Index(fields=["history_goal_id", "history_date"], name=f"{prefix}_goal"),
+            # "As reported for a quarter": a goal's rows up to a reporting quarter.
+            models.Index(fields=["history_goal_id", "history_quarter"], name=f"{prefix}_gq"),
             # One object's timeline, keyset-paged.
             models.Index(
                 fields=[model._meta.pk.attname, "history_date", "history_id"],
@@ -183,6 +192,14 @@ class AuditFields(models.Model):
         null=True,
         blank=True,
         help_text="The goal the object belonged to (none for an agency).",
+    )
+    # The second time axis: the reporting quarter the change belongs to (a fiscal period
+    # key), beside ``history_date``, the true time it was recorded.
+    history_quarter = models.PositiveIntegerField(
+        "reporting quarter",
+        null=True,
+        blank=True,
+        help_text="The reporting quarter the change belongs to (a fiscal period key).",
     )
     history_changed_fields = models.TextField(
         "changed fields",
@@ -249,6 +266,18 @@ def changed_fields(fields, before, after) -> str:
     return f",{','.join(names)}," if names else ""
 
 
+# Works out the reporting quarter a change of ``instance`` belongs to when the context
+# names none. Audit is the bottom layer and knows no goals or quarters: the milestones
+# app, which knows both, registers it (milestones.apps).
+_quarter_resolver = None
+
+
+def register_quarter_resolver(resolver) -> None:
+    """``resolver(instance) -> int | None``: the reporting-quarter key of a change."""
+    global _quarter_resolver
+    _quarter_resolver = resolver
+
+
 def _fill_audit_fields(sender, history_instance, history_user, instance=None, **kwargs):
     if not isinstance(history_instance, AuditFields):
         return
@@ -261,6 +290,10 @@ def _fill_audit_fields(sender, history_instance, history_user, instance=None, **
     if instance is not None:
         history_instance.history_goal_id = goal_id_of(instance)
         history_instance.history_changed_fields = changed_field_names(history_instance, instance)
+    if context.quarter is not None:
+        history_instance.history_quarter = context.quarter
+    elif instance is not None and _quarter_resolver is not None:
+        history_instance.history_quarter = _quarter_resolver(instance)
 
 
 pre_create_historical_record.connect(_fill_audit_fields, dispatch_uid="sdif_audit_fields")

@@ -1,8 +1,6 @@
 """One cohesive module, the milestones app's models (Django's one models.py per app): key
 milestones, the status updates that keep them current, and progress summaries."""
 
-import datetime
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -21,7 +19,6 @@ from strategies.periods import (
     ONGOING_KEY,
     FiscalPeriod,
     FiscalPeriodField,
-    current_quarter,
     fiscal_year_range,
     period_is_valid,
 )
@@ -46,9 +43,10 @@ class MilestoneQuerySet(models.QuerySet):
         """Annotate ``effective_due_key``: the revised due where set, else the due."""
         return self.annotate(effective_due_key=Coalesce("revised_due", "due"))
 
-    def overdue(self, today: datetime.date | None = None):
-        """Milestones whose effective due period has ended and that are still open."""
-        return self.with_effective_due().filter(overdue_q(today))
+    def overdue(self, quarter: FiscalPeriod):
+        """Open milestones whose effective due period ended before ``quarter`` (the
+        goal's reporting quarter) began."""
+        return self.with_effective_due().filter(overdue_q(quarter))
 
     def in_fiscal_year(self, fiscal_year: int):
         low, high = fiscal_year_range(fiscal_year)
@@ -64,13 +62,23 @@ class MilestoneQuerySet(models.QuerySet):
         )
 
 
-def overdue_q(today: datetime.date | None = None, prefix: str = "") -> Q:
-    """Condition for "overdue" on a query annotated with ``effective_due_key``.
+def overdue_q(quarter: FiscalPeriod, prefix: str = "") -> Q:
+    """Condition for "overdue" on a query annotated with ``effective_due_key``: the
+    effective due period ended before the reporting quarter ``quarter`` began (its key
+    is below the quarter's), and the milestone is still open."""
+    return Q(**{f"{prefix}effective_due_key__lt": quarter.key}) & ~Q(
+        **{f"{prefix}status__in": CLOSED_STATUSES}
+    )
 
-    A period has ended exactly when its key is below the current quarter's key.
-    """
-    current = current_quarter(today)
-    return Q(**{f"{prefix}effective_due_key__lt": current.key}) & ~Q(
+
+def due_this_quarter_q(quarter: FiscalPeriod, prefix: str = "") -> Q:
+    """Condition for "due this quarter": the effective due period ends within the
+    reporting quarter ``quarter`` (the quarter itself, or its fiscal year when it is
+    the year's Q4), and the milestone is still open."""
+    keys = [quarter.key]
+    if quarter.quarter == 4:
+        keys.append(FiscalPeriod(quarter.fiscal_year).key)
+    return Q(**{f"{prefix}effective_due_key__in": keys}) & ~Q(
         **{f"{prefix}status__in": CLOSED_STATUSES}
     )
 
@@ -197,13 +205,22 @@ class Milestone(models.Model):
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
 
-    def is_overdue_on(self, today: datetime.date) -> bool:
+    def is_overdue_in(self, quarter: FiscalPeriod) -> bool:
+        """Overdue when the goal reports on ``quarter``: the effective due period ended
+        before it began, and the milestone is still open."""
         due = self.effective_due
-        return due is not None and not self.is_closed and due.has_ended(today)
+        return due is not None and not self.is_closed and due.key < quarter.key
 
-    @property
-    def is_overdue(self) -> bool:
-        return self.is_overdue_on(timezone.localdate())
+    def is_due_in(self, quarter: FiscalPeriod) -> bool:
+        """Due this quarter: the effective due period ends within ``quarter``, and the
+        milestone is still open."""
+        due = self.effective_due
+        return (
+            due is not None
+            and not due.is_ongoing
+            and not self.is_closed
+            and due.last_quarter == quarter
+        )
 
 
 class StatusUpdate(models.Model):
@@ -233,6 +250,10 @@ class StatusUpdate(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     comment = models.TextField(_("comment"), blank=True)
     revised_due = FiscalPeriodField(_("revised due"), null=True, blank=True)
+    # When the update was originally reported, as information: an update imported with
+    # its plan keeps the day it was reported in its source; ``created_at`` (and history)
+    # stay the true time it entered this system. Empty: the day of ``created_at``.
+    reported_on = models.DateField(_("originally reported on"), null=True, blank=True)
 
     history = AuditedHistoricalRecords()
 
@@ -376,6 +397,10 @@ class ProgressSummary(models.Model):
     published_by_name = models.CharField(
         _("published by (name)"), max_length=150, blank=True, editable=False
     )
+    # The day the update was published, as the plan states it: the day of
+    # ``published_at`` when published here, the source's date when imported with its
+    # plan (``published_at`` is then the import, the true time it entered the system).
+    published_on = models.DateField(_("publication date"), null=True, blank=True, editable=False)
     # Optimistic concurrency, as on Milestone: a form opened at an older version is
     # refused instead of overwriting someone else's save.
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -435,12 +460,22 @@ class ProgressSummary(models.Model):
 
     @property
     def published_label(self) -> str:
-        """ "Q3 FY19 was published on 3 July 2019 by jdoe" """
-        return _("%(period)s was published on %(day)s by %(name)s") % {
+        """ "Q3 FY19 was published on 3 July 2019 by jdoe"; for an update imported with
+        its plan, also when it entered this system."""
+        published_at = timezone.localtime(self.published_at)
+        values = {
             "period": self.period,
-            "day": date_format(timezone.localtime(self.published_at), "j F Y, H:i"),
+            "day": date_format(published_at, "j F Y, H:i"),
             "name": self.published_by_name or _("someone"),
         }
+        if self.published_on is not None and self.published_on != published_at.date():
+            values["day"] = date_format(self.published_on, "j F Y")
+            values["entered"] = date_format(published_at, "j F Y, H:i")
+            return (
+                _("%(period)s was published on %(day)s by %(name)s (entered here on %(entered)s)")
+                % values
+            )
+        return _("%(period)s was published on %(day)s by %(name)s") % values
 
     @property
     def data_statement(self) -> list[tuple[str, str]]:

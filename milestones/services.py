@@ -21,11 +21,18 @@ from milestones.models import (
     StatusUpdate,
     improvement_actions_error,
 )
+from milestones.quarters import (
+    forget_reporting_quarter,
+    published_quarters,
+    reporting_period_error,
+    reporting_quarter,
+)
 from strategies.models import Goal, Strategy
-from strategies.periods import FiscalPeriod, current_quarter
+from strategies.periods import FiscalPeriod
 from strategies.services import (
     StaleEditError,
     lock_for_edit,
+    refuse_if_closed,
     restore_version,
     revert_reason,
 )
@@ -56,36 +63,6 @@ def _lock_milestone(milestone: Milestone, expected_version: int) -> Milestone:
     )
 
 
-def goal_period_label(goal: Goal) -> str:
-    """ "FY18–FY19": the fiscal years a goal runs over (an en dash reads the same in
-    every language)."""
-    first, last = FiscalPeriod(goal.first_fiscal_year), FiscalPeriod(goal.last_fiscal_year)
-    if first == last:
-        return str(first)
-    return f"{first}–{last}"
-
-
-def reporting_period_error(*, goal: Goal, period: FiscalPeriod) -> ValidationError | None:
-    """Why ``period`` cannot be reported on for ``goal`` (None if it can): a status update
-    or quarterly update reports on the goal's fiscal years, or on the current quarter
-    (a goal past its end is still reported on as the quarters go by)."""
-    now = current_quarter()
-    if period == now or (
-        period.fiscal_year is not None
-        and goal.first_fiscal_year <= period.fiscal_year <= goal.last_fiscal_year
-    ):
-        return None
-    values = {"goal_period": goal_period_label(goal), "now": now}
-    if goal.first_fiscal_year <= now.fiscal_year <= goal.last_fiscal_year:
-        message = _("Report on the goal's period, %(goal_period)s.") % values
-    else:
-        message = (
-            _("Report on the goal's period, %(goal_period)s, or the current quarter, %(now)s.")
-            % values
-        )
-    return ValidationError(message, code="period_outside_goal")
-
-
 def validate_status_update(
     *,
     milestone: Milestone,
@@ -104,8 +81,6 @@ def validate_status_update(
         add("status", _("Choose one of the listed statuses."), "invalid_status")
     if period is None:
         add("period", _("Choose the reporting quarter of this update."), "period_required")
-    elif not period.is_quarter:
-        add("period", _("The reporting period is a quarter, e.g. Q3 FY19."), "period_quarter")
     elif (refusal := reporting_period_error(goal=milestone.goal, period=period)) is not None:
         errors.setdefault("period", []).append(refusal)
     changed = status != milestone.status
@@ -168,6 +143,7 @@ def record_status_update(
     StatusUpdate together. The returned update's ``milestone`` is the saved row.
     """
     locked = _lock_milestone(milestone, expected_version)
+    refuse_if_closed(locked.goal)
 
     comment = comment.strip()
     validate_status_update(
@@ -201,7 +177,8 @@ def record_status_update(
         exclude=[f.name for f in Milestone._meta.fields if f.name not in STATUS_UPDATE_FIELDS]
     )
     update.clean_fields(exclude=["milestone", "author"])
-    with recorded_change(user=user, reason=reason):
+    # Both rows belong to the quarter the update reports on (history's second axis).
+    with recorded_change(user=user, reason=reason, quarter=period):
         locked.save()
         update.save()
     return update
@@ -252,10 +229,15 @@ def save_progress_summary(
         raise TypeError(f"Not fields of a quarterly update: {', '.join(sorted(unknown))}")
     details["summary"] = summary
     details = {name: (value or "").strip() for name, value in details.items()}
+    refuse_if_closed(goal)
+    existing = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
+    if existing is not None and existing.is_published:
+        # Said before the period rule, which refuses it too: the page keeps the text as
+        # the draft of the quarter being reported on.
+        raise PublishedSummaryError(existing)
     refusal = reporting_period_error(goal=goal, period=period)
     if refusal is not None:
         raise ValidationError({"period": refusal})
-    existing = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
     if expected_version is not UNCHECKED:
         if existing is None:
             if expected_version is not None:
@@ -296,6 +278,7 @@ def move_milestone(
     this move is refused).
     """
     locked = _lock_milestone(milestone, expected_version)
+    refuse_if_closed(locked.goal)
     if strategy is not None:
         target = (
             Strategy.objects.select_for_update().filter(pk=strategy.pk, goal=locked.goal).first()
@@ -327,6 +310,7 @@ def move_milestone(
 def revert_milestone(*, milestone: Milestone, record, user, expected_version: int) -> Milestone:
     """Restore an earlier version of a milestone as a new change, refusing a stale form."""
     locked = _lock_milestone(milestone, expected_version)
+    refuse_if_closed(locked.goal)
     status, comment, revised_due = locked.status, locked.comment, locked.revised_due
     reverted = restore_version(locked, record, user=user)
     if (reverted.status, reverted.comment) != (status, comment):
@@ -352,7 +336,11 @@ def _record_revert_update(milestone, *, record, user, previous_status, revised_d
         milestone=milestone,
         author=user,
         author_name=user.get_username(),
-        period=latest.period if latest is not None else current_quarter(),
+        period=(
+            latest.period
+            if latest is not None and latest.period not in published_quarters(milestone.goal)
+            else reporting_quarter(milestone.goal)
+        ),
         previous_status=previous_status,
         status=milestone.status,
         comment=f"{reason}.\n{milestone.comment}".strip(),
@@ -377,9 +365,15 @@ def publish_quarter(*, goal: Goal, user, period: FiscalPeriod | None) -> Progres
             _("Only a quarter's update is published (e.g. Q3 FY19); choose a quarter."),
             code="not_a_quarter",
         )
-    if period > current_quarter():
+    refuse_if_closed(goal)
+    current = reporting_quarter(goal)
+    if period > current:
         raise ValidationError(
-            _("%(period)s has not started yet; it cannot be published.") % {"period": period},
+            _(
+                "%(period)s is after the quarter being reported on, %(current)s: publish "
+                "%(current)s first."
+            )
+            % {"period": period, "current": current},
             code="future_quarter",
         )
     summary = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
@@ -407,11 +401,16 @@ def publish_quarter(*, goal: Goal, user, period: FiscalPeriod | None) -> Progres
     if refusal is not None:
         raise refusal
     summary.published_at = timezone.now()
+    summary.published_on = timezone.localdate(summary.published_at)
     summary.published_by = user
     summary.published_by_name = user.get_username()
     with recorded_change(
-        user=user, reason=_("Published the %(period)s update") % {"period": period}
+        user=user,
+        reason=_("Published the %(period)s update") % {"period": period},
+        quarter=period,
     ):
         summary.full_clean()
         summary.save()
+    # The goal now reports on the next quarter.
+    forget_reporting_quarter(goal)
     return summary

@@ -11,10 +11,12 @@ import enum
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from milestones.models import Milestone
+from milestones.quarters import with_reporting_quarter
 from strategies.models import EDITOR_ROLES, Goal, Membership, Role, Sensitivity
 
 
@@ -55,6 +57,10 @@ class GoalPermissions:
     update_milestones: bool  # status updates: leaders, deputies, contributors, admins
     write_summary: bool  # progress summaries: leaders, deputies, admins
     edit_plan: bool  # strategies, goal narrative, revert: admins
+    # Close or reopen the goal, set its reporting quarter: admins, also once it is closed.
+    manage_lifecycle: bool = False
+    # Download the plan in the interchange format (a read, so also of a closed goal): admins.
+    export_plan: bool = False
 
     @property
     def any_write(self) -> bool:
@@ -68,11 +74,22 @@ READ_ONLY = GoalPermissions(update_milestones=False, write_summary=False, edit_p
 def permissions_for(user, goal: Goal) -> GoalPermissions:
     """What ``user`` may do with ``goal`` (at most one query a request, for the roles)."""
     admin = is_admin(user)
+    if goal.is_closed:
+        # A closed goal is read-only for everyone; only reopening it is left.
+        return GoalPermissions(
+            update_milestones=False,
+            write_summary=False,
+            edit_plan=False,
+            manage_lifecycle=admin,
+            export_plan=admin,
+        )
     role = None if admin else member_role(user, goal)
     return GoalPermissions(
         update_milestones=admin or role in EDITOR_ROLES,
         write_summary=admin or role in (Role.LEADER, Role.DEPUTY),
         edit_plan=admin,
+        manage_lifecycle=admin,
+        export_plan=admin,
     )
 
 
@@ -105,13 +122,14 @@ def visible_goals(user) -> QuerySet[Goal]:
 
 def editable_goals(user) -> QuerySet[Goal]:
     """Goals whose milestones ``user`` may update (``permissions_for(...).update_milestones``):
-    admins every goal, others those they lead, deputise or contribute to."""
+    active goals only; admins every one, others those they lead, deputise or contribute to."""
     if is_admin(user):
-        return Goal.objects.all()
+        return Goal.objects.filter(closed_at__isnull=True)
     if not _signed_in(user):
         return Goal.objects.none()
     return Goal.objects.filter(
-        pk__in=Membership.objects.filter(user=user, role__in=EDITOR_ROLES).values("goal")
+        closed_at__isnull=True,
+        pk__in=Membership.objects.filter(user=user, role__in=EDITOR_ROLES).values("goal"),
     )
 
 
@@ -122,16 +140,43 @@ class Need(enum.Enum):
     UPDATE_MILESTONES = "update_milestones"
     WRITE_SUMMARY = "write_summary"
     EDIT_PLAN = "edit_plan"
+    MANAGE_LIFECYCLE = "manage_lifecycle"
+    EXPORT_PLAN = "export_plan"
+
+
+class GoalClosed(PermissionDenied):
+    """A write to a closed goal: refused for everyone, with a page that says so."""
+
+    def __init__(self, goal: Goal):
+        super().__init__(
+            _(
+                "%(goal)s is closed: its plan, milestones and updates are read-only. "
+                "An administrator can reopen it."
+            )
+            % {"goal": goal.short_name or goal.title}
+        )
+        self.goal = goal
+
+
+def _with_page_facts(goals: QuerySet[Goal]) -> QuerySet[Goal]:
+    """Goals with what every goal page reads of them besides their fields, in the same
+    query: the last published quarter (for the reporting quarter) and whether a goal of
+    a later cycle names it as its predecessor (for the continuation links)."""
+    return with_reporting_quarter(goals).annotate(
+        is_continued=Exists(Goal.objects.filter(continued_by=OuterRef("pk")))
+    )
 
 
 def get_goal_for_user(user, slug: str, *, need: Need = Need.READ) -> Goal:
     """The goal ``slug`` if ``user`` may see it (else 404); 403 unless the user may also
     do what ``need`` names."""
     try:
-        goal = visible_goals(user).select_related("agency").get(slug=slug)
+        goal = _with_page_facts(visible_goals(user).select_related("agency")).get(slug=slug)
     except Goal.DoesNotExist:
         raise Http404("No such goal.") from None
     if need is not Need.READ and not getattr(permissions_for(user, goal), need.value):
+        if goal.is_closed and need not in (Need.MANAGE_LIFECYCLE, Need.EXPORT_PLAN):
+            raise GoalClosed(goal)
         raise PermissionDenied
     return goal
 
@@ -159,7 +204,7 @@ def get_goal_for_plan(user, slug: str) -> Goal:
     if user is not None and user.is_authenticated:
         return get_goal_for_user(user, slug)
     goal = (
-        Goal.objects.filter(sensitivity=Sensitivity.PUBLIC)
+        _with_page_facts(Goal.objects.filter(sensitivity=Sensitivity.PUBLIC))
         .select_related("agency")
         .filter(slug=slug)
         .first()

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import AuditedHistoricalRecords
-from strategies.periods import ONGOING_KEY, FiscalPeriodField, period_is_valid
+from strategies.periods import ONGOING_KEY, FiscalPeriod, FiscalPeriodField, period_is_valid
 
 
 def bump_version(instance, save_kwargs: dict) -> None:
@@ -70,6 +70,7 @@ GOAL_EDITABLE_FIELDS = (
     "deputy_title",
     *SECTION_FIELDS,
     *PROGRAM_FIELDS,
+    "continued_by",
 )
 
 
@@ -136,6 +137,29 @@ class Goal(models.Model):
 
     # Optimistic concurrency, as on Milestone: bumped on every save, so a form opened
     # at an older version is refused instead of overwriting someone else's change.
+    # The lifecycle: active while ``closed_at`` is empty. A closed goal is read-only
+    # (sdif_tracker.access); closing and reopening are recorded changes with a reason
+    # (milestones.lifecycle).
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    # The goal that continues this one in the next cycle ("Continued in FY 2020–21 as …").
+    continued_by = models.ForeignKey(
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="continues",
+        verbose_name=_("continued by"),
+        help_text=_("The goal that continues this one in the next cycle."),
+    )
+    # Set by an admin to hold the goal on a reporting quarter; empty: the quarter after
+    # the last published one (milestones.quarters.reporting_quarter).
+    reporting_quarter_set = FiscalPeriodField(
+        _("reporting quarter (set by an admin)"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty: the quarter after the last published one."),
+    )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last updated"), auto_now=True)
@@ -176,6 +200,29 @@ class Goal(models.Model):
     @property
     def fiscal_years(self) -> list[int]:
         return list(range(self.first_fiscal_year, self.last_fiscal_year + 1))
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def first_quarter(self) -> FiscalPeriod:
+        """The first quarter of the goal's period (Q1 of its first fiscal year)."""
+        return FiscalPeriod(self.first_fiscal_year, 1)
+
+    @property
+    def last_quarter(self) -> FiscalPeriod:
+        """The last quarter of the goal's period (Q4 of its last fiscal year)."""
+        return FiscalPeriod(self.last_fiscal_year, 4)
+
+    @property
+    def cycle_label(self) -> str:
+        """ "FY 2020–21", "FY 2019": the cycle, as the continuation links name it."""
+        if self.first_fiscal_year == self.last_fiscal_year:
+            return f"FY {self.first_fiscal_year}"
+        last = self.last_fiscal_year
+        tail = f"{last % 100:02d}" if last // 100 == self.first_fiscal_year // 100 else str(last)
+        return f"FY {self.first_fiscal_year}–{tail}"
 
     def program_list(self, field: str) -> list[str]:
         return [line.strip() for line in getattr(self, field).splitlines() if line.strip()]

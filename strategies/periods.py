@@ -177,6 +177,21 @@ class FiscalPeriod:
     def has_ended(self, today: datetime.date) -> bool:
         return self.key < FiscalPeriod.containing(today).key
 
+    def next_quarter(self) -> FiscalPeriod:
+        """The quarter after this one; after a whole fiscal year, the next year's Q1."""
+        if not self.is_quarter and not self.is_whole_year:
+            raise ValueError("Ongoing has no next quarter.")
+        if self.quarter in (None, 4):
+            return FiscalPeriod(self.fiscal_year + 1, 1)
+        return FiscalPeriod(self.fiscal_year, self.quarter + 1)
+
+    @property
+    def last_quarter(self) -> FiscalPeriod:
+        """The quarter the period ends with: itself, or a whole year's Q4."""
+        if self.fiscal_year is None:
+            raise ValueError("Ongoing has no last quarter.")
+        return FiscalPeriod(self.fiscal_year, self.quarter or 4)
+
     def previous_quarter(self) -> FiscalPeriod:
         if not self.is_quarter:
             raise ValueError("Only a quarter has a previous quarter.")

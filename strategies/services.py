@@ -66,6 +66,17 @@ class StaleStrategyError(StaleEditError):
         return self.obj
 
 
+def refuse_if_closed(goal: Goal) -> None:
+    """A closed goal is read-only: every write of its plan is refused (the views answer
+    403 before getting here; this is the second line, for every other caller)."""
+    if goal.is_closed:
+        raise ValidationError(
+            _("%(goal)s is closed: its plan does not change. An administrator can reopen it.")
+            % {"goal": goal.short_name or goal.title},
+            code="goal_closed",
+        )
+
+
 def newer_versions(obj, version: int) -> list:
     """``obj``'s history records after ``version``, oldest first, with their users."""
     return list(
@@ -95,7 +106,21 @@ def lock_for_edit(
 
 # What a revert leaves alone: the object's identity, the goal it belongs to, and the
 # bookkeeping every save sets itself.
-REVERT_KEPT_FIELDS = frozenset({"id", "goal", "version", "created_at", "updated_at"})
+# Kept as they are by a revert: identity and bookkeeping, and a goal's lifecycle (closing,
+# reopening, the held quarter and the continuation are lifecycle actions, each with its
+# own reason and checks; restoring an old version must not undo or redo them).
+REVERT_KEPT_FIELDS = frozenset(
+    {
+        "id",
+        "goal",
+        "version",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "reporting_quarter_set",
+        "continued_by",
+    }
+)
 
 
 def revert_reason(*, record, user) -> str:
@@ -159,6 +184,7 @@ def revert_strategy(
         expected_version=expected_version,
         error=StaleStrategyError,
     )
+    refuse_if_closed(locked.goal)
     return restore_version(locked, record, user=user)
 
 
@@ -172,6 +198,7 @@ def revert_goal(*, goal: Goal, record, user, expected_version: int | None = None
         expected_version=expected_version,
         error=StaleGoalError,
     )
+    refuse_if_closed(locked)
     return restore_version(locked, record, user=user)
 
 
@@ -188,6 +215,7 @@ def _number_taken(goal: Goal, number: int, *, exclude_pk: int | None = None) -> 
 @transaction.atomic
 def add_strategy(*, goal: Goal, user, number: int, title: str, description: str = "") -> Strategy:
     """Add a strategy to ``goal``; its number must be free in the goal."""
+    refuse_if_closed(goal)
     if _number_taken(goal, number):
         raise ValidationError(
             {"number": _("Strategy %(number)d exists already in this goal.") % {"number": number}},
@@ -218,6 +246,7 @@ def update_strategy(
         expected_version=expected_version,
         error=StaleStrategyError,
     )
+    refuse_if_closed(locked.goal)
     if _number_taken(locked.goal, number, exclude_pk=locked.pk):
         raise ValidationError(
             {"number": _("Strategy %(number)d exists already in this goal.") % {"number": number}},
@@ -245,6 +274,7 @@ def update_strategy(
 def delete_strategy(*, strategy: Strategy, user) -> None:
     """Delete a strategy that no milestone is aligned to."""
     locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
+    refuse_if_closed(locked.goal)
     aligned = locked.milestones.count()
     if aligned:
         raise ValidationError(
@@ -281,6 +311,9 @@ def update_goal(*, goal: Goal, user, expected_version: int | None = None, **fiel
     changed = [name for name, value in fields.items() if getattr(locked, name) != value]
     if not changed:
         return locked
+    if set(changed) - {"continued_by"}:
+        # Naming the goal that continues it is the one edit a closed goal takes.
+        refuse_if_closed(locked)
     for name in changed:
         setattr(locked, name, fields[name])
     labels = ", ".join(str(Goal._meta.get_field(name).verbose_name) for name in changed)
@@ -309,6 +342,7 @@ def save_indicator(
 
     Values are kept one per period; a period left with neither target nor actual (or
     marked for removal) is deleted."""
+    refuse_if_closed(goal)
     name = name.strip()
     if indicator is None:
         position = (goal.indicators.aggregate(top=Max("position"))["top"] or 0) + 1

@@ -36,6 +36,10 @@ class GoalFactory(factory.django.DjangoModelFactory):
     statement = "By September 2019, do the thing."
     first_fiscal_year = 2018
     last_fiscal_year = 2019
+    # Held by an admin on its last quarter, so every quarter of its period can be reported
+    # on without publishing the ones before. A test of the reporting-quarter rule itself
+    # passes reporting_quarter_set=None (then: the quarter after the last published one).
+    reporting_quarter_set = FiscalPeriod(2019, 4)
 
 
 class StrategyFactory(factory.django.DjangoModelFactory):

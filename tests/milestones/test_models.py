@@ -1,7 +1,6 @@
 """Key milestones, status updates and progress summaries: constraints, validation,
 effective due and overdue, and what may not be deleted."""
 
-import datetime
 import itertools
 
 import pytest
@@ -9,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 
-from milestones.models import CLOSED_STATUSES, Milestone, Status, StatusUpdate
+from milestones.models import CLOSED_STATUSES, Milestone, Status, StatusUpdate, due_this_quarter_q
 from strategies.periods import FiscalPeriod
 from tests.factories import (
     MilestoneFactory,
@@ -133,29 +132,34 @@ def test_effective_due_is_the_revised_due_where_set():
 
 
 @pytest.mark.parametrize(
-    ("due", "revised_due", "status", "day", "overdue"),
+    ("due", "revised_due", "status", "quarter", "overdue", "due_now"),
     [
-        (Q(2019, 3), None, Status.ON_TRACK, datetime.date(2019, 6, 30), False),
-        (Q(2019, 3), None, Status.ON_TRACK, datetime.date(2019, 7, 1), True),
-        (Q(2019, 3), None, Status.TBD, datetime.date(2020, 1, 1), True),
-        # A revised due takes precedence over the original one.
-        (Q(2019, 3), Q(2019), Status.DELAYED, datetime.date(2019, 7, 1), False),
-        (Q(2019, 3), Q(2019), Status.DELAYED, datetime.date(2019, 9, 30), False),
-        (Q(2019, 3), Q(2019), Status.DELAYED, datetime.date(2019, 10, 1), True),
-        (Q(2019), Q(2019, 2), Status.AT_RISK, datetime.date(2019, 4, 1), True),
-        # Closed milestones are never overdue.
-        (Q(2018, 1), None, Status.COMPLETED, datetime.date(2020, 1, 1), False),
-        (Q(2018, 1), None, Status.CANCELLED, datetime.date(2020, 1, 1), False),
-        # Ongoing work, or no due at all, is never overdue.
-        (ONGOING, None, Status.ON_TRACK, datetime.date(2999, 9, 30), False),
-        (Q(2018, 1), ONGOING, Status.ON_TRACK, datetime.date(2020, 1, 1), False),
-        (None, None, Status.NOT_STARTED, datetime.date(2020, 1, 1), False),
+        # Reporting on Q3 FY19, a milestone due Q3 FY19 is due this quarter, not overdue.
+        (Q(2019, 3), None, Status.ON_TRACK, Q(2019, 3), False, True),
+        (Q(2019, 3), None, Status.ON_TRACK, Q(2019, 4), True, False),
+        (Q(2019, 3), None, Status.TBD, Q(2020, 2), True, False),
+        (Q(2019, 3), None, Status.ON_TRACK, Q(2019, 2), False, False),
+        # A revised due takes precedence over the original one; a whole year ends with Q4.
+        (Q(2019, 3), Q(2019), Status.DELAYED, Q(2019, 3), False, False),
+        (Q(2019, 3), Q(2019), Status.DELAYED, Q(2019, 4), False, True),
+        (Q(2019, 3), Q(2019), Status.DELAYED, Q(2020, 1), True, False),
+        (Q(2019), Q(2019, 2), Status.AT_RISK, Q(2019, 3), True, False),
+        # Closed milestones are never overdue nor due.
+        (Q(2018, 1), None, Status.COMPLETED, Q(2020, 1), False, False),
+        (Q(2020, 1), None, Status.CANCELLED, Q(2020, 1), False, False),
+        # Ongoing work, or no due at all, is never overdue nor due.
+        (ONGOING, None, Status.ON_TRACK, Q(2999, 4), False, False),
+        (Q(2018, 1), ONGOING, Status.ON_TRACK, Q(2020, 1), False, False),
+        (None, None, Status.NOT_STARTED, Q(2020, 1), False, False),
     ],
 )
-def test_is_overdue_on(due, revised_due, status, day, overdue):
+def test_overdue_and_due_this_quarter_follow_the_reporting_quarter(
+    due, revised_due, status, quarter, overdue, due_now
+):
     milestone = Milestone(due=due, revised_due=revised_due, status=status)
 
-    assert milestone.is_overdue_on(day) is overdue
+    assert milestone.is_overdue_in(quarter) is overdue
+    assert milestone.is_due_in(quarter) is due_now
 
 
 @pytest.fixture
@@ -171,28 +175,19 @@ def every_kind_of_milestone(goal):
     ]
 
 
-@pytest.mark.parametrize(
-    "day",
-    [
-        datetime.date(2019, 6, 30),
-        datetime.date(2019, 7, 1),
-        datetime.date(2019, 10, 1),
-        datetime.date(2020, 4, 1),
-        datetime.date(2030, 1, 1),
-    ],
-)
-def test_the_overdue_query_agrees_with_is_overdue_on(every_kind_of_milestone, day):
-    expected = {m.pk for m in every_kind_of_milestone if m.is_overdue_on(day)}
+@pytest.mark.parametrize("quarter", [Q(2019, 3), Q(2019, 4), Q(2020, 1), Q(2020, 3), Q(2030, 2)])
+def test_the_overdue_and_due_queries_agree_with_the_milestone(every_kind_of_milestone, quarter):
+    overdue = {m.pk for m in every_kind_of_milestone if m.is_overdue_in(quarter)}
+    due_now = {m.pk for m in every_kind_of_milestone if m.is_due_in(quarter)}
+    annotated = Milestone.objects.with_effective_due()
 
-    assert set(Milestone.objects.overdue(day).values_list("pk", flat=True)) == expected
-    assert expected  # the grid holds overdue milestones on every one of these days
-    assert not expected & {m.pk for m in every_kind_of_milestone if m.status in CLOSED_STATUSES}
-
-
-def test_the_overdue_query_uses_today_by_default(every_kind_of_milestone):
-    expected = {m.pk for m in every_kind_of_milestone if m.is_overdue}
-
-    assert set(Milestone.objects.overdue().values_list("pk", flat=True)) == expected
+    assert set(Milestone.objects.overdue(quarter).values_list("pk", flat=True)) == overdue
+    assert set(annotated.filter(due_this_quarter_q(quarter)).values_list("pk", flat=True)) == (
+        due_now
+    )
+    assert overdue  # the grid holds overdue milestones in every one of these quarters
+    assert not overdue & due_now
+    assert not overdue & {m.pk for m in every_kind_of_milestone if m.status in CLOSED_STATUSES}
 
 
 @pytest.mark.parametrize("fiscal_year", [2018, 2019, 2020])

@@ -1,0 +1,104 @@
+"""A goal's lifecycle and clock (admins): closing and reopening it, holding it on a
+reporting quarter. Each is a recorded change with the admin's reason, in one
+transaction; a closed goal is read-only (``sdif_tracker.access``)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.history import recorded_change
+from milestones.quarters import forget_reporting_quarter, last_published_quarter
+from strategies.models import Goal
+from strategies.periods import FiscalPeriod
+from strategies.services import StaleGoalError, lock_for_edit
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why: the reason is kept in the goal's history.")})
+    return reason
+
+
+def _lock(goal: Goal, expected_version: int) -> Goal:
+    return lock_for_edit(
+        Goal.objects.all(),
+        pk=goal.pk,
+        expected_version=expected_version,
+        error=StaleGoalError,
+    )
+
+
+def can_close(goal: Goal) -> bool:
+    """Closing is offered once the goal's last quarter is published."""
+    last = last_published_quarter(goal)
+    return not goal.is_closed and last is not None and last >= goal.last_quarter
+
+
+@transaction.atomic
+def close_goal(*, goal: Goal, user, reason: str, expected_version: int) -> Goal:
+    """Close ``goal``: read-only from now on, off My goals, reminders and completeness."""
+    text = _reason(reason)
+    locked = _lock(goal, expected_version)
+    if locked.is_closed:
+        raise ValidationError(_("The goal is already closed."), code="already_closed")
+    locked.closed_at = timezone.now()
+    with recorded_change(user=user, reason=_("Closed the goal: %(reason)s") % {"reason": text}):
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def reopen_goal(*, goal: Goal, user, reason: str, expected_version: int) -> Goal:
+    """Reopen a closed goal: it is active and can be changed again."""
+    text = _reason(reason)
+    locked = _lock(goal, expected_version)
+    if not locked.is_closed:
+        raise ValidationError(_("The goal is not closed."), code="not_closed")
+    locked.closed_at = None
+    with recorded_change(user=user, reason=_("Reopened the goal: %(reason)s") % {"reason": text}):
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def set_reporting_quarter(
+    *, goal: Goal, user, quarter: FiscalPeriod | None, reason: str, expected_version: int
+) -> Goal:
+    """Hold ``goal`` on ``quarter`` (None: back to the quarter after the last published
+    one). The quarter must be one of the goal's period."""
+    text = _reason(reason)
+    if quarter is not None and (
+        not quarter.is_quarter or not goal.first_quarter <= quarter <= goal.last_quarter
+    ):
+        raise ValidationError(
+            {
+                "quarter": _("Choose a quarter of the goal's period, %(first)s to %(last)s.")
+                % {"first": goal.first_quarter, "last": goal.last_quarter}
+            }
+        )
+    locked = _lock(goal, expected_version)
+    if locked.is_closed:
+        raise ValidationError(_("The goal is closed."), code="goal_closed")
+    last = last_published_quarter(locked)
+    if quarter is not None and last is not None and quarter <= last:
+        # A published quarter does not change: holding the goal there would stamp new
+        # changes into it (and ask for updates that cannot be filed).
+        raise ValidationError(
+            {"quarter": _("%(last)s is published: choose a quarter after it.") % {"last": last}}
+        )
+    if locked.reporting_quarter_set == quarter:
+        return locked
+    locked.reporting_quarter_set = quarter
+    if quarter is not None:
+        message = _("Reporting quarter set to %(quarter)s: %(reason)s")
+    else:
+        message = _("Reporting quarter follows publication again: %(reason)s")
+    with recorded_change(user=user, reason=message % {"quarter": quarter, "reason": text}):
+        locked.save()
+    forget_reporting_quarter(locked)
+    forget_reporting_quarter(goal)
+    return locked

@@ -105,9 +105,9 @@ def publish_public_goal() -> str:
     that quarter's PDF, which anonymous visitors may download."""
     from audit.history import get_system_user, recorded_change
     from milestones.models import Risk
+    from milestones.quarters import reporting_quarter
     from milestones.services import publish_quarter, save_progress_summary
     from strategies.models import Goal, Sensitivity
-    from strategies.periods import FiscalPeriod, current_quarter
 
     system = get_system_user()
     goal = Goal.objects.get(slug="demo-1")
@@ -117,9 +117,8 @@ def publish_public_goal() -> str:
         goal.sensitivity = Sensitivity.PUBLIC
         goal.full_clean()
         goal.save()
-    # The goal's last quarter, or the current one while the goal still runs: a quarter
-    # that has started and lies within the goal's period.
-    period = min(FiscalPeriod(goal.last_fiscal_year, 4), current_quarter())
+    # The quarter the goal reports on: the one a quarterly update is published for.
+    period = reporting_quarter(goal)
     save_progress_summary(
         goal=goal,
         user=system,

@@ -40,9 +40,14 @@ class StatusUpdateForm(forms.Form):
     # The milestone version the form was opened at: a save from an older one is refused.
     version = VersionField()
 
-    def __init__(self, *args, milestone, prefix=None, **kwargs):
+    def __init__(self, *args, milestone, prefix=None, quarters=(), **kwargs):
         self.milestone = milestone
         super().__init__(*args, prefix=prefix or f"m{milestone.pk}", **kwargs)
+        if quarters:
+            # The quarters it may report on now (milestones.quarters.reportable_quarters).
+            self.fields["period"].help_text = _(
+                "The quarter this update reports on: %(quarters)s."
+            ) % {"quarters": ", ".join(str(q) for q in quarters)}
 
 
 def _optional_text(label) -> forms.CharField:
@@ -57,11 +62,11 @@ def _optional_text(label) -> forms.CharField:
 
 
 class ProgressSummaryForm(forms.Form):
-    """A goal's summary of progress for one reporting period (quarter or fiscal year)."""
+    """A goal's summary of progress for one reporting quarter."""
 
     period = FiscalPeriodFormField(
         label=_("Reporting period"),
-        help_text=_("A quarter (Q3 FY19) or a whole fiscal year (FY19)."),
+        help_text=_("The quarter this update reports on, e.g. Q3 FY19."),
     )
     summary = forms.CharField(
         label=_("Summary of progress"),

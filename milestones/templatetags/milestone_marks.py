@@ -43,6 +43,14 @@ def overdue_badge():
 
 
 @register.simple_tag
+def due_now_badge():
+    """Due this quarter: its due period ends within the reporting quarter (not overdue)."""
+    return format_html(
+        '<span class="badge due-now-badge" data-due-now>{}</span>', gettext("Due this quarter")
+    )
+
+
+@register.simple_tag
 def since_last_quarter(changes):
     """A milestone's changes since the end of the previous reporting quarter
     (``sdif_tracker.pages.asof.Change`` items), or the None mark."""

@@ -7,19 +7,17 @@ fixed number of queries whatever its size), then filter, group and count it in P
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from operator import attrgetter
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from milestones.models import Milestone, Status
 from sdif_tracker.pages.asof import Moment, PlanAsOf, SinceLastQuarter
 from sdif_tracker.pages.filters import ListFilterForm
-from sdif_tracker.pages.rows import MilestoneRow, group_by_strategy, milestone_rows
+from sdif_tracker.pages.rows import MilestoneRow, group_by_strategy, milestone_rows, shown_quarter
 from strategies.models import Goal, Strategy
 from strategies.periods import ONGOING_KEY, FiscalPeriod, fiscal_year_range
 
@@ -94,9 +92,10 @@ class DashboardFilterForm(ListFilterForm):
     def is_filtered(self) -> bool:
         return any(self.value(name) for name in ("status", "strategy", "fy", "overdue"))
 
-    def matches(self, milestone: Milestone, day: datetime.date) -> bool:
-        """Whether ``milestone`` passes the filters that validated, "overdue" as of ``day``:
-        the one definition of the filters, for the live and the as-of dashboard alike."""
+    def matches(self, milestone: Milestone, quarter: FiscalPeriod) -> bool:
+        """Whether ``milestone`` passes the filters that validated, "overdue" in the
+        reporting quarter ``quarter``: the one definition of the filters, for the live
+        and the past dashboards alike."""
         if (statuses := self.value("status")) and milestone.status not in statuses:
             return False
         strategy = self.value("strategy")
@@ -113,7 +112,7 @@ class DashboardFilterForm(ListFilterForm):
             due = milestone.effective_due
             if due is None or not low <= due.key <= high:
                 return False
-        return not (self.value("overdue") and not milestone.is_overdue_on(day))
+        return not (self.value("overdue") and not milestone.is_overdue_in(quarter))
 
 
 @dataclass
@@ -243,8 +242,8 @@ def _dashboard(
     form = DashboardFilterForm(
         params, strategies=strategies, fiscal_years=_fiscal_years(goal, milestones)
     )
-    day = shown.day if shown is not None else timezone.localdate()
-    milestones = [m for m in milestones if form.matches(m, day)]
+    quarter = shown_quarter(goal, shown)
+    milestones = [m for m in milestones if form.matches(m, quarter)]
     since, rows = milestone_rows(goal, milestones, strategies, shown, live_ids=live_ids)
     group_by = form.value("group") or GROUP_BY_STRATEGY
     if group_by == GROUP_BY_QUARTER:

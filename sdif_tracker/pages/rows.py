@@ -1,20 +1,18 @@
 """A milestone as the dashboard's and the plan's tables show it: the milestone and what its
-row says about it on the day shown (overdue, its change since last quarter, deleted
-since), kept on a row object rather than on the model instance; and milestones grouped
-by strategy, for every page that lists them that way."""
+row says about it in the reporting quarter shown (overdue, due this quarter, its change
+since last quarter, deleted since), kept on a row object rather than on the model
+instance; and milestones grouped by strategy, for every page that lists them that way."""
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TypeVar
 
-from django.utils import timezone
-
 from milestones.models import Milestone
+from milestones.quarters import reporting_quarter
 from sdif_tracker.pages.asof import (
     Change,
     Moment,
@@ -23,6 +21,7 @@ from sdif_tracker.pages.asof import (
     changes_since_last_quarter,
 )
 from strategies.models import Goal, Strategy
+from strategies.periods import FiscalPeriod
 
 Item = TypeVar("Item")
 
@@ -30,7 +29,8 @@ Item = TypeVar("Item")
 @dataclass
 class MilestoneRow:
     milestone: Milestone
-    overdue: bool = False  # on the day shown
+    overdue: bool = False  # its due period ended before the quarter shown began
+    due_now: bool = False  # its due period ends within the quarter shown
     since: list[Change] = field(default_factory=list)  # since the previous quarter's end
     gone: bool = False  # deleted after the day shown: no link to a page that is gone
 
@@ -46,11 +46,12 @@ def milestone_rows(
     """A row for each of ``milestones`` — the plan at ``shown`` (None: now) — and the
     reference point of their changes; one query. ``live_ids``: those that still exist."""
     since, changes = changes_since_last_quarter(goal, milestones, strategies, shown)
-    day = shown.day if shown is not None else timezone.localdate()
+    quarter = shown_quarter(goal, shown)
     rows = [
         MilestoneRow(
             milestone,
-            overdue=milestone.is_overdue_on(day),
+            overdue=milestone.is_overdue_in(quarter),
+            due_now=milestone.is_due_in(quarter),
             since=changes[milestone.pk],
             gone=live_ids is not None and milestone.pk not in live_ids,
         )
@@ -59,11 +60,19 @@ def milestone_rows(
     return since, rows
 
 
-def live_row(milestone: Milestone, *, today: datetime.date | None = None) -> MilestoneRow:
-    """The row of one live milestone (the htmx row): one query."""
+def shown_quarter(goal: Goal, shown: Moment | None) -> FiscalPeriod:
+    """The reporting quarter a page reads "overdue" and "due this quarter" against: the
+    quarter of the past view shown, or the goal's reporting quarter (never the date)."""
+    return shown.quarter if shown is not None else reporting_quarter(goal)
+
+
+def live_row(milestone: Milestone) -> MilestoneRow:
+    """The row of one live milestone (the htmx row): two queries at most."""
+    quarter = reporting_quarter(milestone.goal)
     return MilestoneRow(
         milestone,
-        overdue=milestone.is_overdue_on(today or timezone.localdate()),
+        overdue=milestone.is_overdue_in(quarter),
+        due_now=milestone.is_due_in(quarter),
         since=change_since_last_quarter(milestone),
     )
 

@@ -14,6 +14,7 @@ from milestones import services
 from milestones.forms import ProgressSummaryForm, StatusUpdateForm
 from milestones.models import QUARTERLY_UPDATE_FIELDS as UPDATE_FIELDS
 from milestones.models import ProgressSummary
+from milestones.quarters import published_quarters, reportable_quarters, reporting_quarter
 from milestones.services import PublishedSummaryError, StaleMilestoneError, StaleSummaryError
 from sdif_tracker import access
 from sdif_tracker.pages import (
@@ -22,13 +23,12 @@ from sdif_tracker.pages import (
     dashboard,
     publishing,
 )
-from sdif_tracker.pages.asof import requested_moment
 from sdif_tracker.pages.milestone import milestone_history, milestone_status_updates
 from sdif_tracker.pages.my_work import my_work
 from sdif_tracker.pages.plan_page import plan_context
 from sdif_tracker.pages.portfolio import portfolio_page
 from sdif_tracker.pages.rows import live_row
-from strategies.periods import FiscalPeriod, current_quarter
+from strategies.periods import FiscalPeriod
 
 
 @require_safe
@@ -46,15 +46,16 @@ def portfolio(request):
 @require_safe
 @login_required
 def goal_dashboard(request, slug):
-    """The goal's milestones by strategy or due quarter; with ``?as_of=`` (a date or a
-    quarter) as they stood then, read-only."""
+    """The goal's milestones by strategy or due quarter; with ``?quarter=`` as reported
+    for that quarter, with ``?as_of=`` (a date or a quarter's end) as recorded then;
+    both read-only."""
     goal = access.get_goal_for_user(request.user, slug)
     context = {
         "goal": goal,
         "perms_goal": access.permissions_for(request.user, goal),
-        "picker": asof.ended_quarter_ends(goal),
+        "picker": asof.goal_quarters(goal),
     }
-    moment = requested_moment(request)
+    moment = asof.requested_view(request, goal)
     if moment is None:
         context["board"] = dashboard.goal_dashboard(goal, request.GET)
         if context["perms_goal"].write_summary:  # leaders, deputies and admins
@@ -78,9 +79,13 @@ def _detail_context(request, milestone, *, form=None, conflict=None):
     perms = access.permissions_for(request.user, milestone.goal)
     if form is None and perms.update_milestones:
         form = _status_form(milestone)
+    quarter = reporting_quarter(milestone.goal)
     return {
         "goal": milestone.goal,
         "milestone": milestone,
+        "reporting_quarter": quarter,
+        "overdue": milestone.is_overdue_in(quarter),
+        "due_now": milestone.is_due_in(quarter),
         "perms_goal": perms,
         "form": form,
         "conflict": conflict,
@@ -97,7 +102,7 @@ def goal_plan(request, slug):
         return redirect_to_login(request.get_full_path())
     context = plan_context(request, goal)
     if request.user.is_authenticated:
-        context["picker"] = asof.ended_quarter_ends(goal)
+        context["picker"] = asof.goal_quarters(goal)
     return render(request, "strategies/goal_plan.html", context)
 
 
@@ -107,10 +112,15 @@ def goal_plan(request, slug):
 def _status_form(milestone, data=None):
     initial = {
         "status": milestone.status,
-        "period": current_quarter(),
+        "period": reporting_quarter(milestone.goal),
         "version": milestone.version,
     }
-    return StatusUpdateForm(data, milestone=milestone, initial=initial)
+    return StatusUpdateForm(
+        data,
+        milestone=milestone,
+        initial=initial,
+        quarters=reportable_quarters(milestone.goal),
+    )
 
 
 def _row_context(request, milestone, **extra):
@@ -232,14 +242,22 @@ def progress_edit(request, slug):
     conflict = None
     if request.method == "GET":
         try:
-            period = FiscalPeriod.parse(request.GET.get("period") or str(current_quarter()))
+            period = FiscalPeriod.parse(request.GET.get("period") or str(reporting_quarter(goal)))
         except ValueError as error:
             messages.warning(request, str(error))
-            period = current_quarter()
+            period = reporting_quarter(goal)
         existing = ProgressSummary.objects.filter(goal=goal, period=period).first()
         if existing is not None and existing.is_published:
-            # A published update is frozen: editing starts the next quarter's draft.
-            following = publishing.next_quarter(period)
+            # A published update is frozen: editing starts the draft of the quarter being
+            # reported on, if there is one left.
+            following = reporting_quarter(goal)
+            if following in published_quarters(goal):
+                messages.info(
+                    request,
+                    _("%(published)s and does not change. Every quarter of the goal is published.")
+                    % {"published": existing.published_label},
+                )
+                return redirect(goal.get_plan_url())
             messages.info(
                 request,
                 _("%(published)s and does not change. Here is the draft for %(next)s.")
@@ -276,7 +294,7 @@ def progress_edit(request, slug):
         except PublishedSummaryError as published:
             # Nothing saved; what was typed becomes the next quarter's draft form. A
             # draft already there is not overwritten: saving then reports the conflict.
-            following = publishing.next_quarter(published.summary.period)
+            following = reporting_quarter(goal)
             rebound = request.POST.copy()
             rebound["period"] = str(following)
             rebound["version"] = ""

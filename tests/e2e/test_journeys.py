@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from milestones import services
 from milestones.models import Milestone, Status
 from strategies.models import Sensitivity
-from strategies.periods import current_quarter
+from strategies.periods import FiscalPeriod
 from tests.e2e.helpers import log_in, wait_for_htmx_to_settle
 from tests.factories import GoalFactory, UserFactory
 
@@ -133,7 +133,7 @@ def test_a_reviewer_sees_the_leaders_change_and_no_way_to_edit(
         user=sdif_leader,
         status=Status.AT_RISK,
         comment="Waiting on the partner agency.",
-        period=current_quarter(),
+        period=FiscalPeriod(2019, 4),  # the SDIF goal reports on Q4 FY19
         revised_due=None,
         expected_version=milestone.version,
     )

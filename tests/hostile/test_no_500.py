@@ -55,7 +55,7 @@ hostile = st.one_of(
 QUERY_PARAMS = sorted(
     {*DashboardFilterForm.base_fields, "goal", "user", "kind", "field", "order"}
     | {"from", "to", "before", "after", "as_of", "quarter", "period", "q", "page"}
-    | {"next", "language"}
+    | {"next", "language", "state"}
 )
 
 # Where the form that posts to a URL is, when it is not on the URL's own page.

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from audit.diffs import describe_versions
 from milestones.models import Milestone, Status, StatusUpdate
-from sdif_tracker.pages.asof import Moment, previous_quarter_moment
+from sdif_tracker.pages.asof import Moment, since_last_quarter
 from sdif_tracker.pages.audit_filters import parse_cursor
 from strategies.models import Role
 from strategies.periods import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalPeriod
@@ -192,10 +192,10 @@ def test_the_first_quarter_there_is_is_compared_with_its_own_start():
     before it to compare with."""
     first = FiscalPeriod(MIN_FISCAL_YEAR, 1)
 
-    reference = previous_quarter_moment(Moment(first.start + datetime.timedelta(days=20)))
+    since = since_last_quarter(None, Moment(first.start + datetime.timedelta(days=20)))
 
-    assert reference.day == first.start
-    assert str(first) in reference.label
+    assert since.reference is None
+    assert since.label == f"the start of {first}"
 
 
 def test_a_goal_from_the_first_fiscal_year_has_its_pages(leader):

@@ -15,7 +15,7 @@ from milestones import services
 from milestones.models import Likelihood, Risk, Status
 from milestones.services import publish_quarter
 from strategies.models import PROGRAM_FIELDS, SECTION_FIELDS, Role
-from strategies.periods import FiscalPeriod, current_quarter
+from strategies.periods import FiscalPeriod
 from tests.factories import (
     AgencyFactory,
     GoalFactory,
@@ -93,7 +93,7 @@ def plan(db):
         user=leader,
         status=Status.AT_RISK,
         comment=PAYLOAD,
-        period=current_quarter(),
+        period=FiscalPeriod(2019, 4),
         expected_version=milestone.version,
     )
     quarterly = {
@@ -108,10 +108,10 @@ def plan(db):
         "data_limitations": PAYLOAD,
         "limitations_compensation": PAYLOAD,
     }
-    published = current_quarter().previous_quarter()
+    published = FiscalPeriod(2019, 3)
     summary = ProgressSummaryFactory(goal=goal, period=published, **quarterly)
     publish_quarter(goal=goal, user=root, period=published)
-    ProgressSummaryFactory(goal=goal, period=current_quarter(), **quarterly)
+    ProgressSummaryFactory(goal=goal, period=FiscalPeriod(2019, 4), **quarterly)
     indicator = IndicatorFactory(goal=goal, name=PAYLOAD, unit=IMG)
     IndicatorValueFactory(indicator=indicator, period=FiscalPeriod(2019, 1))
     client = Client()

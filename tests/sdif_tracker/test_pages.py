@@ -78,11 +78,13 @@ def test_sdif_dashboard_rows_show_what_a_leader_needs(staff_client, sdif_goal):
     cells = [cell.visible_text for cell in row(page, 5).find_all() if cell.tag in ("th", "td")]
     title, due, revised, status, since, owner, comment, updated, action = cells
     assert title.startswith("Develop requirements for data matching")
-    assert "Overdue" in title  # Q3 FY18, revised to FY19: long past
+    # Q3 FY18, revised to FY19: due within Q4 FY19, the quarter the goal reports on.
+    assert "Due this quarter" in title and "Overdue" not in title
     assert due == "Q3 FY18"
     assert revised == "FY19 (originally Q3 FY18)"
     assert status == "Delayed"
-    assert since == "New"  # imported this quarter: not in the plan at the last quarter's end
+    # Reporting on Q4 FY19: nothing changed since the plan as reported for Q3 FY19.
+    assert since == "No change"
     assert owner == "—"
     assert comment.startswith("Treasury and Mexican authorities are looking")
     assert updated  # a date
@@ -121,7 +123,7 @@ SEED_HEADINGS = [
     "Strategies",
     "Key External Factors",
     "History",
-    "Summary of Progress – FY19",
+    "Summary of Progress – Q3 FY19",
     "Key Milestones",
     "Key Indicators",
     "Data Accuracy and Reliability",
@@ -139,8 +141,14 @@ SEED_MILESTONES = [
     ("Provide additional information about illicit financial", "Ongoing", "4", "On track"),
     ("Participate in annual SDIF senior level meetings.", "Q4 FY19", "3", "On track"),
     ("Participate in annual SDIF working level meetings.", "Q4 FY19", "3", "On track"),
-    ("Develop requirements for data matching", "FY19 (originally Q3 FY18)", "1", "Delayed"),
-    ("Confirm mutual understanding of FY 2018", "FY19 (originally Q4 FY18)", "2", "Delayed"),
+    # As the seed prints them: the original due, the revision beside it; "Delayed for FY 19".
+    ("Develop requirements for data matching", "Q3 FY18 (revised: FY19)", "1", "Delayed for FY19"),
+    (
+        "Confirm mutual understanding of FY 2018",
+        "Q4 FY18 (revised: FY19)",
+        "2",
+        "Delayed for FY19",
+    ),
     ("Establish timeline for the data matching", "Q1 FY19", "1", "TBD"),
     ("Confirm mutual understanding of FY 2019", "Q4 FY19", "2", "TBD"),
 ]
@@ -177,7 +185,7 @@ def test_sdif_plan_renders_the_narrative(sdif_plan):
     )
     strategies = [li.text for li in sdif_plan.find("section", id="strategies").find_all("li")]
     assert [s.split(":")[0] for s in strategies] == [f"Strategy {n}" for n in (1, 2, 3, 4)]
-    progress = sdif_plan.find("section", data_progress_period="FY19").text
+    progress = sdif_plan.find("section", data_progress_period="Q3 FY19").text
     assert "The new Treasury attaché to Mexico has been selected and deployed." in progress
 
 

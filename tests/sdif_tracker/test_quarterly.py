@@ -4,13 +4,14 @@ quarter, and leaders write or edit the goal's summary of progress."""
 import datetime
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
 from milestones.models import ProgressSummary, Status
 from milestones.services import save_progress_summary
 from strategies.models import Role, Sensitivity
-from strategies.periods import FiscalPeriod, current_quarter
+from strategies.periods import FiscalPeriod
 from tests.factories import (
     GoalFactory,
     MembershipFactory,
@@ -39,7 +40,7 @@ def todo_ids(user):
 
 class TestMyGoals:
     def test_it_lists_open_milestones_not_updated_this_quarter_overdue_first(self, goal, leader):
-        now = current_quarter()
+        now = FiscalPeriod(2019, 4)  # the factory goal's reporting quarter
         future = FiscalPeriod(now.fiscal_year + 2, None)
         later = MilestoneFactory(goal=goal, due=future, title="Later")
         overdue = MilestoneFactory(goal=goal, due=FiscalPeriod(2018, 3), title="Overdue one")
@@ -69,7 +70,7 @@ class TestMyGoals:
         page = client_for(leader).get(reverse("my_goals")).content.decode()
         assert 'data-summary="missing"' in page and "Write summary" in page
 
-        save_progress_summary(goal=goal, user=leader, period=current_quarter(), summary="- ok")
+        save_progress_summary(goal=goal, user=leader, period=FiscalPeriod(2019, 4), summary="- ok")
         page = client_for(leader).get(reverse("my_goals")).content.decode()
         assert 'data-summary="written"' in page and "Edit summary" in page
 
@@ -124,25 +125,37 @@ class TestProgressSummary:
 
     def test_the_form_opens_with_the_existing_summary_for_the_period(self, goal, leader):
         save_progress_summary(
-            goal=goal, user=leader, period=FiscalPeriod(2019, None), summary="- Old"
+            goal=goal, user=leader, period=FiscalPeriod(2019, 2), summary="- Old"
         )
 
-        page = client_for(leader).get(progress_url(goal) + "?period=FY19").content.decode()
+        page = client_for(leader).get(progress_url(goal) + "?period=Q2+FY19").content.decode()
 
         assert "- Old</textarea>" in page
-        assert 'value="FY19"' in page
+        assert 'value="Q2 FY19"' in page
 
-    def test_a_bad_period_in_the_link_falls_back_to_this_quarter_with_a_message(
+    def test_a_bad_period_in_the_link_falls_back_to_the_reporting_quarter_with_a_message(
         self, goal, leader
     ):
+        goal.reporting_quarter_set = FiscalPeriod(2019, 2)
+        goal.save()
+
         response = client_for(leader).get(progress_url(goal) + "?period=Q9+FY19")
 
         page = response.content.decode()
         assert response.status_code == 200
         assert "a quarter is Q1 to Q4" in page
-        assert f'value="{current_quarter()}"' in page
+        assert 'value="Q2 FY19"' in page
 
-    @pytest.mark.parametrize("period", ["Q1 FY2999", "FY2017"])
+    def test_a_whole_year_is_refused_a_quarterly_update_reports_on_a_quarter(self, goal, leader):
+        response = client_for(leader).post(
+            progress_url(goal), {"period": "FY19", "summary": "- A year", "version": ""}
+        )
+
+        assert response.status_code == 400
+        assert "Report on a quarter, e.g. Q4 FY19." in response.content.decode()
+        assert not ProgressSummary.objects.exists()
+
+    @pytest.mark.parametrize("period", ["Q1 FY2999", "Q4 FY17"])
     def test_a_period_outside_the_goal_is_refused_and_nothing_is_written(
         self, goal, leader, period
     ):
@@ -151,7 +164,7 @@ class TestProgressSummary:
         )
 
         assert response.status_code == 400
-        assert "Report on the goal&#x27;s period, FY18–FY19" in response.content.decode()
+        assert "is outside the goal&#x27;s period, FY18–FY19" in response.content.decode()
         assert not ProgressSummary.objects.exists()
 
     def test_editing_keeps_history_of_each_version(self, goal, leader):
@@ -247,24 +260,23 @@ class TestProgressSummary:
         assert response.status_code == 404
 
     def test_the_plan_offers_edit_links_to_leaders_only(self, goal, leader, reviewer):
-        save_progress_summary(
-            goal=goal, user=leader, period=FiscalPeriod(2019, None), summary="- A"
-        )
+        save_progress_summary(goal=goal, user=leader, period=FiscalPeriod(2019, 4), summary="- A")
 
         leader_page = client_for(leader).get(goal.get_plan_url()).content.decode()
         reviewer_page = client_for(reviewer).get(goal.get_plan_url()).content.decode()
 
-        assert "Edit the FY19 summary" in leader_page
-        assert "Edit the FY19 summary" not in reviewer_page
+        assert "Edit the Q4 FY19 summary" in leader_page
+        assert "Edit the Q4 FY19 summary" not in reviewer_page
 
 
-def test_the_todo_uses_the_quarter_of_today(goal, leader, monkeypatch):
-    # Q4 FY19 runs July to September 2019.
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda: datetime.date(2019, 8, 15))
+@pytest.mark.parametrize("day", [datetime.date(2019, 8, 15), datetime.date(2026, 11, 29)])
+def test_the_todo_uses_the_goals_reporting_quarter_whatever_the_date(goal, leader, day):
     milestone = MilestoneFactory(goal=goal, due=FiscalPeriod(2019, 4))
     StatusUpdateFactory(milestone=milestone, period=FiscalPeriod(2019, 4))
 
-    page = client_for(leader).get(reverse("my_goals")).content.decode()
+    with time_machine.travel(datetime.datetime.combine(day, datetime.time(12)), tick=False):
+        page = client_for(leader).get(reverse("my_goals")).content.decode()
+        todo = todo_ids(leader)
 
-    assert "to update for Q4 FY19" in page
-    assert todo_ids(leader) == []
+    assert "Q4 FY19" in page and "FY27" not in page
+    assert todo == []

@@ -72,26 +72,52 @@ class TestWithoutJavaScript:
         assert 'id="update"' in editor_page and update_url(milestone) in editor_page
         assert 'id="update"' not in reviewer_page and update_url(milestone) not in reviewer_page
 
-    def test_the_reporting_period_defaults_to_the_current_quarter(self, leader, milestone):
-        from strategies.periods import current_quarter
+    def test_the_reporting_period_defaults_to_the_goals_reporting_quarter(self, leader, sdif_goal):
+        # After the shipped plan's import the goal reports on Q4 FY19 (Q3 FY19 is
+        # published), whatever today's date.
+        milestone = sdif_goal.milestones.order_by("position").first()
+        MembershipFactory(user=leader, goal=sdif_goal, role=Role.LEADER)
 
         page = client_for(leader).get(milestone.get_absolute_url()).content.decode()
 
-        assert f'value="{current_quarter()}"' in page
+        assert 'value="Q4 FY19"' in page
 
-    def test_the_current_quarter_may_be_reported_on_after_the_goal_has_ended(
-        self, leader, milestone
+    @pytest.mark.parametrize(
+        ("period", "message"),
+        [
+            ("Q3 FY19", "Q3 FY19 is published and does not change: report on Q4 FY19."),
+            ("Q1 FY20", "Q1 FY20 is outside the goal&#x27;s period, FY18–FY19"),
+        ],
+    )
+    def test_a_published_quarter_or_one_outside_the_goal_is_refused(
+        self, leader, sdif_goal, period, message
     ):
-        from strategies.periods import current_quarter
-
-        assert current_quarter().fiscal_year > milestone.goal.last_fiscal_year
+        milestone = sdif_goal.milestones.order_by("position").first()
+        MembershipFactory(user=leader, goal=sdif_goal, role=Role.LEADER)
+        before = StatusUpdate.objects.count()
 
         response = client_for(leader).post(
-            update_url(milestone), post_data(milestone, period=str(current_quarter()))
+            update_url(milestone), post_data(milestone, period=period, comment="Checked.")
         )
 
-        assert response.status_code == 302
-        assert StatusUpdate.objects.get().period == current_quarter()
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert StatusUpdate.objects.count() == before
+
+    def test_a_quarter_after_the_reporting_quarter_is_refused(self, leader, milestone):
+        goal = milestone.goal
+        goal.reporting_quarter_set = FiscalPeriod(2019, 2)
+        goal.save()
+
+        response = client_for(leader).post(
+            update_url(milestone), post_data(milestone, period="Q3 FY19")
+        )
+
+        assert response.status_code == 400
+        assert "Q3 FY19 is after the quarter being reported on, Q2 FY19" in (
+            response.content.decode()
+        )
+        assert not StatusUpdate.objects.exists()
 
     def test_a_get_of_the_update_url_goes_to_the_form_on_the_milestone_page(
         self, leader, milestone
@@ -106,9 +132,9 @@ class TestWithoutJavaScript:
         [
             ({"comment": ""}, "comment", "a comment is required"),
             ({"period": "Q5 FY19"}, "period", "a quarter is Q1 to Q4"),
-            ({"period": "FY19"}, "period", "The reporting period is a quarter"),
-            ({"period": "Q1 FY2999"}, "period", "Report on the goal's period, FY18–FY19"),
-            ({"period": "Q4 FY17"}, "period", "Report on the goal's period, FY18–FY19"),
+            ({"period": "FY19"}, "period", "Report on a quarter, e.g. Q4 FY19."),
+            ({"period": "Q1 FY2999"}, "period", "is outside the goal's period, FY18–FY19"),
+            ({"period": "Q4 FY17"}, "period", "is outside the goal's period, FY18–FY19"),
             ({"status": "sideways"}, "status", "Select a valid choice"),
             ({"status": Status.DELAYED}, "revised_due", "needs a revised due period"),
             ({"revised_due": "banana"}, "revised_due", "is not a fiscal period"),

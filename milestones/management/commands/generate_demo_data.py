@@ -34,6 +34,7 @@ from django.db import transaction
 from audit.history import get_system_user, recorded_change
 from milestones.bulk_history import UPDATE_STATUSES, write_status_history
 from milestones.models import Milestone, Status
+from milestones.quarters import reporting_quarter
 from milestones.services import record_status_update
 from strategies.models import Agency, Goal, Sensitivity, Strategy
 from strategies.periods import FiscalPeriod
@@ -196,6 +197,9 @@ class Command(BaseCommand):
             leader_title="Assistant Secretary",
             overview=f"This demo goal exercises the tracker at scale ({theme}).",
         )
+        # Held on its last quarter, as an admin may: its updates then spread over its
+        # whole period without a publication per quarter.
+        goal.reporting_quarter_set = goal.last_quarter
         goal.full_clean()
         goal.save()
         strategies = []
@@ -214,6 +218,7 @@ class Command(BaseCommand):
             for year in range(goal.first_fiscal_year, goal.last_fiscal_year + 1)
             for quarter in (1, 2, 3, 4)
         ]
+        current = reporting_quarter(goal)
         for position in range(1, milestones + 1):
             due = quarters[(position - 1) * len(quarters) // milestones]
             milestone = Milestone(
@@ -229,7 +234,8 @@ class Command(BaseCommand):
             milestone.save()
             for update_number in range(updates):
                 status = rng.choice(UPDATE_STATUSES)
-                period = quarters[min(update_number, len(quarters) - 1)]
+                # Never after the quarter the goal reports on (capped at today's).
+                period = min(quarters[min(update_number, len(quarters) - 1)], current)
                 revised_due = (
                     FiscalPeriod(due.fiscal_year + 1, 4)
                     if status == Status.DELAYED and milestone.revised_due is None

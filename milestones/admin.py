@@ -7,10 +7,17 @@ registers the goal's admin, ``strategies.admin.GoalAdmin`` with those inlines (a
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from milestones.models import Milestone, ProgressSummary, StatusUpdate
+from milestones.models import Milestone, ProgressSummary, StatusUpdate, overdue_q
+from milestones.quarters import (
+    goals_by_quarter,
+    per_goal_q,
+    reporting_quarter,
+    with_reporting_quarter,
+)
 from strategies.admin import AuditedAdmin, FiscalPeriodAsText, GoalAdmin
 from strategies.models import Goal, Strategy
 
@@ -93,7 +100,15 @@ class MilestoneAdminForm(forms.ModelForm):
         return cleaned_data
 
 
+def overdue_by_reporting_quarter() -> Q:
+    """Overdue, each milestone by its goal's reporting quarter: one query for the goals'
+    quarters, then a condition with a term per distinct quarter."""
+    return per_goal_q(goals_by_quarter(with_reporting_quarter(Goal.objects.all())), overdue_q)
+
+
 class OverdueFilter(admin.SimpleListFilter):
+    """Overdue as the goal's pages say it: by each goal's reporting quarter."""
+
     title = _("overdue")
     parameter_name = "overdue"
 
@@ -101,11 +116,12 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", _("Overdue")), ("no", _("Not overdue"))]
 
     def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        overdue = Milestone.objects.with_effective_due().filter(overdue_by_reporting_quarter())
         if self.value() == "yes":
-            return queryset.overdue()
-        if self.value() == "no":
-            return queryset.exclude(pk__in=Milestone.objects.overdue().values("pk"))
-        return queryset
+            return queryset.filter(pk__in=overdue.values("pk"))
+        return queryset.exclude(pk__in=overdue.values("pk"))
 
 
 class StatusUpdateInline(FiscalPeriodAsText, admin.TabularInline):
@@ -184,9 +200,29 @@ class MilestoneAdmin(AuditedAdmin):
     def strategy_number(self, obj):
         return obj.strategy.number if obj.strategy_id else None
 
-    @admin.display(description=_("overdue"), boolean=True)
+    def get_queryset(self, request):
+        # Each row's goal's last published quarter, for its reporting quarter without a
+        # query per row.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                goal_last_published_key=Subquery(
+                    ProgressSummary.objects.published()
+                    .filter(goal=OuterRef("goal"))
+                    .values("goal")
+                    .annotate(last=Max("period"))
+                    .values("last")[:1]
+                )
+            )
+        )
+
+    @admin.display(description=_("overdue in the reporting quarter"), boolean=True)
     def overdue(self, obj):
-        return obj.is_overdue
+        goal = obj.goal
+        if hasattr(obj, "goal_last_published_key"):
+            goal.last_published_key = obj.goal_last_published_key
+        return obj.is_overdue_in(reporting_quarter(goal))
 
     def get_readonly_fields(self, request, obj=None):
         readonly = ["version", "created_at", "updated_at"]

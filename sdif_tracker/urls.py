@@ -6,6 +6,7 @@ from sdif_tracker.views import asof as asof_views
 from sdif_tracker.views import goals as views
 from sdif_tracker.views import health
 from sdif_tracker.views import history as history_views
+from sdif_tracker.views import lifecycle as lifecycle_views
 from sdif_tracker.views import plan as plan_views
 from sdif_tracker.views import publish as publish_views
 
@@ -139,6 +140,18 @@ urlpatterns += [
         "goals/<slug:slug>/indicators/<int:pk>/",
         publish_views.indicator_edit,
         name="indicator_edit",
+    ),
+]
+
+# A goal's lifecycle and clock (admins): close, reopen, hold on a reporting quarter
+# (sdif_tracker/views/lifecycle.py).
+urlpatterns += [
+    path("goals/<slug:slug>/close/", lifecycle_views.goal_close, name="goal_close"),
+    path("goals/<slug:slug>/reopen/", lifecycle_views.goal_reopen, name="goal_reopen"),
+    path(
+        "goals/<slug:slug>/reporting-quarter/",
+        lifecycle_views.goal_reporting_quarter,
+        name="goal_reporting_quarter",
     ),
 ]
 

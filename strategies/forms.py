@@ -131,8 +131,42 @@ def _normalize_text(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n").rstrip().lstrip("\n")
 
 
+def continuation_candidates(goal: Goal):
+    """The goals that may continue ``goal`` in the next cycle: the other goals of its
+    agency (``continuation_error`` refuses one that would make a loop)."""
+    return (
+        Goal.objects.filter(agency_id=goal.agency_id)
+        .exclude(pk=goal.pk)
+        .order_by("first_fiscal_year", "title", "pk")
+    )
+
+
+def continuation_error(goal: Goal, successor: Goal | None) -> ValidationError | None:
+    """Why ``successor`` cannot continue ``goal`` (None if it can): it must be another
+    goal of the same agency, and following "continued by" from it must not lead back to
+    ``goal``."""
+    if successor is None:
+        return None
+    if successor.pk == goal.pk or successor.agency_id != goal.agency_id:
+        return ValidationError(
+            _("Choose another goal of the same agency."), code="continuation_other_goal"
+        )
+    seen, step = {goal.pk}, successor
+    while step is not None:
+        if step.pk in seen:
+            return ValidationError(
+                _("%(goal)s already leads back to this goal: a goal cannot continue itself."),
+                code="continuation_cycle",
+                params={"goal": successor},
+            )
+        seen.add(step.pk)
+        step = step.continued_by
+    return None
+
+
 class GoalForm(forms.ModelForm):
-    """A goal's title, leaders, narrative and contributing programs (not its slug)."""
+    """A goal's title, leaders, narrative, contributing programs and the goal that
+    continues it (not its slug)."""
 
     # The goal's version when the form was opened: a save from before someone else's is
     # refused rather than overwriting it.
@@ -140,7 +174,7 @@ class GoalForm(forms.ModelForm):
 
     class Meta:
         model = Goal
-        fields = list(GOAL_EDITABLE_FIELDS)
+        fields = list(dict.fromkeys([*GOAL_EDITABLE_FIELDS, "continued_by"]))
         widgets = {
             "statement": forms.Textarea(attrs={"rows": 4}),
             "target_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -172,6 +206,13 @@ class GoalForm(forms.ModelForm):
         self.fields["target_date"].help_text = _(
             "The day the goal is due, e.g. 30 September 2019 for “By September 2019”."
         )
+        successor = self.fields["continued_by"]
+        successor.queryset = continuation_candidates(self.instance)
+        successor.label_from_instance = _goal_with_cycle
+        successor.help_text = _(
+            "The goal of the same agency that continues this one in the next cycle: both "
+            "plans link to each other."
+        )
 
     def fieldsets(self):
         """(legend, bound fields) in the order of a published action plan."""
@@ -180,8 +221,16 @@ class GoalForm(forms.ModelForm):
             (_("Goal leaders"), ["leader_name", "leader_title", "deputy_name", "deputy_title"]),
             (_("Narrative (Markdown)"), list(SECTION_FIELDS)),
             (_("Contributing programs (one per line)"), list(PROGRAM_FIELDS)),
+            (_("Next cycle"), ["continued_by"]),
         ]
         return [(legend, [self[name] for name in names]) for legend, names in groups]
+
+    def clean_continued_by(self):
+        successor = self.cleaned_data["continued_by"]
+        error = continuation_error(self.instance, successor)
+        if error is not None:
+            raise error
+        return successor
 
     def clean(self):
         cleaned = super().clean()
@@ -195,6 +244,10 @@ class GoalForm(forms.ModelForm):
                 except ValidationError as error:
                     self.add_error(name, error)
         return cleaned
+
+
+def _goal_with_cycle(goal: Goal) -> str:
+    return f"{goal} ({goal.cycle_label})"
 
 
 def _program_lines(value: str) -> str:

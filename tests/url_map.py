@@ -185,4 +185,51 @@ MATRIX = {
     "set_language": (None, same_for_signed_in(302, 302), same_for_signed_in(302, 302)),
     # The health check is open to everyone and only reads.
     "healthz": (None, same_for_signed_in(200, 200), same_for_signed_in(405, 405)),
+    # The goal's lifecycle: admins. Closing an active goal whose last quarter is not
+    # published shows why not (GET 200, POST 400); reopening an active goal likewise.
+    "goal_close": ("goal", PLAN_GET, PLAN_POST),
+    "goal_reopen": ("goal", PLAN_GET, PLAN_POST),
+    "goal_reporting_quarter": ("goal", PLAN_GET, PLAN_POST),
 }
+
+# -- the same goal once closed -----------------------------------------------------------
+
+# URLs that change the goal or offer a form to: on a closed goal every one is refused
+# (403) to everyone who may see the goal, admins too. Reads answer as before.
+WRITE_URLS = frozenset(
+    {
+        "milestone_update",
+        "progress_edit",
+        "goal_edit",
+        "strategy_list",
+        "strategy_add",
+        "strategy_edit",
+        "strategy_delete",
+        "milestone_move",
+        "milestone_revert",
+        "strategy_revert",
+        "goal_revert",
+        "publish_quarter",
+        "indicator_list",
+        "indicator_edit",
+        "goal_close",
+        "goal_reporting_quarter",
+    }
+)
+# Reopening is the one change left on a closed goal: admins only; an empty POST lacks
+# the reason (400).
+CLOSED_REOPEN = (PLAN_GET, PLAN_POST)
+GOAL_URL_NAMES = sorted(name for name, (target, _, _) in MATRIX.items() if target is not None)
+
+
+def closed_goal_expected(name: str, method: str) -> dict:
+    """What URL ``name`` answers for the closed goal, by role."""
+    _target, on_get, on_post = MATRIX[name]
+    if name == "goal_reopen":
+        return CLOSED_REOPEN[0] if method == "GET" else CLOSED_REOPEN[1]
+    expected = on_get if method == "GET" else on_post
+    if name not in WRITE_URLS:
+        return expected
+    return {
+        role: answer if answer in (LOGIN, 404, 405) else 403 for role, answer in expected.items()
+    }

@@ -1,5 +1,7 @@
 """What an action plan is expected to have and a goal lacks: warnings for its leaders and
-admins on the goal dashboard. Four queries whatever the size of the plan."""
+admins on the goal dashboard, for active goals (a closed goal's plan no longer changes).
+Four queries whatever the size of the plan, and one for the reporting quarter unless
+the goal carries it."""
 
 from __future__ import annotations
 
@@ -9,8 +11,8 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from milestones.models import DATA_STATEMENT_FIELDS, ProgressSummary
+from milestones.quarters import reporting_quarter
 from strategies.models import PROGRAM_FIELDS, Goal
-from strategies.periods import current_quarter
 
 
 @dataclass(frozen=True)
@@ -19,9 +21,12 @@ class Gap:
     text: str
 
 
-def check_goal(goal: Goal, *, today=None) -> list[Gap]:
-    """Every gap in ``goal``'s plan, in the order of the published plan."""
+def check_goal(goal: Goal) -> list[Gap]:
+    """Every gap in ``goal``'s plan, in the order of the published plan; none for a
+    closed goal."""
     warnings: list[Gap] = []
+    if goal.is_closed:
+        return warnings
 
     def warn(code, text):
         warnings.append(Gap(code, text))
@@ -62,7 +67,7 @@ def check_goal(goal: Goal, *, today=None) -> list[Gap]:
     if not any(goal.program_list(name) for name in PROGRAM_FIELDS):
         warn("no_programs", _("No contributing programs are listed."))
 
-    quarter = current_quarter(today)
+    quarter = reporting_quarter(goal)
     summaries = list(ProgressSummary.objects.filter(goal=goal).order_by("-period"))
     # The statement printed is the newest update's (publishing.data_statement_source).
     stated = next((s for s in summaries if s.data_statement), None)
@@ -80,7 +85,7 @@ def check_goal(goal: Goal, *, today=None) -> list[Gap]:
     if not any(summary.period == quarter for summary in summaries):
         warn(
             "no_current_summary",
-            _("No progress summary for the current quarter (%(quarter)s) yet.")
+            _("No %(quarter)s progress summary yet (the quarter the goal reports on).")
             % {"quarter": quarter},
         )
     return warnings

@@ -1,5 +1,6 @@
-"""A leader's quarterly work: the goals they keep current and their open milestones with
-no status update for the current reporting quarter, overdue first."""
+"""A leader's quarterly work: the active goals they keep current, each with the quarter it
+reports on, and their open milestones with no status update for their goal's reporting
+quarter, overdue first."""
 
 from __future__ import annotations
 
@@ -23,46 +24,70 @@ from milestones.models import (
     Milestone,
     ProgressSummary,
     StatusUpdate,
+    due_this_quarter_q,
     overdue_q,
+)
+from milestones.quarters import (
+    goals_by_quarter,
+    per_goal_q,
+    reporting_is_done,
+    reporting_key_case,
+    reporting_quarter,
+    with_reporting_quarter,
 )
 from sdif_tracker import access
 from sdif_tracker.pages.dashboard import UNDATED_KEY
 from strategies.models import Goal, Membership, Role
-from strategies.periods import FiscalPeriod, current_quarter
+from strategies.periods import FiscalPeriod
 
 
 @dataclass(frozen=True)
 class MyGoal:
-    """A goal the user keeps current, with their role's name and what they may do."""
+    """A goal the user keeps current, with their role's name, what they may do, the
+    quarter it reports on and whether that quarter's summary of progress is written."""
 
-    goal: Goal  # with ``has_summary``: a summary exists for the quarter
+    goal: Goal
     role_label: str
     perms: access.GoalPermissions
+    quarter: FiscalPeriod
+    has_summary: bool
 
 
 @dataclass
 class MyWork:
-    quarter: FiscalPeriod
     goals: list[MyGoal]
-    milestones: list[Milestone]  # each with ``overdue_flag``
+    # Each with ``reporting_quarter`` (its goal's), ``overdue_flag`` and ``due_now_flag``.
+    milestones: list[Milestone]
+
+    @property
+    def quarter(self) -> FiscalPeriod | None:
+        """The reporting quarter of all the user's goals when they share one (usually),
+        else None."""
+        quarters = {row.quarter for row in self.goals}
+        return quarters.pop() if len(quarters) == 1 else None
 
 
-def my_work(user, today=None) -> MyWork:
-    """The goals ``user`` keeps current and their open milestones with no status update
-    for the current reporting quarter, overdue first: three queries whatever the size."""
-    quarter = current_quarter(today)
-    goals = list(
-        access.editable_goals(user)
+def my_work(user) -> MyWork:
+    """The active goals ``user`` keeps current and their open milestones with no status
+    update for their goal's reporting quarter, overdue first: four queries whatever the
+    size (goals, their summaries, milestones, and the user's roles)."""
+    goals = [
+        goal
+        for goal in with_reporting_quarter(access.editable_goals(user))
         .select_related("agency")
         .order_by("title")
         .annotate(
-            has_summary=Exists(
-                ProgressSummary.objects.filter(goal=OuterRef("pk"), period=quarter)
-            ),
             # The role's name only; what the user may do is ``access``'s decision.
             role=Subquery(
                 Membership.objects.filter(goal=OuterRef("pk"), user=user).values("role")[:1]
             ),
+        )
+        # A goal whose every quarter is published has nothing left to update.
+        if not reporting_is_done(goal)
+    ]
+    written = set(
+        ProgressSummary.objects.filter(goal__in=[g.pk for g in goals]).values_list(
+            "goal_id", "period"
         )
     )
     rows = [
@@ -70,21 +95,30 @@ def my_work(user, today=None) -> MyWork:
             goal=goal,
             role_label=Role(goal.role).label if goal.role else _("Administrator"),
             perms=access.permissions_for(user, goal),
+            quarter=reporting_quarter(goal),
+            has_summary=(goal.pk, reporting_quarter(goal)) in written,
         )
         for goal in goals
     ]
-    updated_this_quarter = StatusUpdate.objects.filter(milestone=OuterRef("pk"), period=quarter)
+    return MyWork(goals=rows, milestones=_milestones_to_update(goals))
+
+
+def _milestones_to_update(goals: list[Goal]) -> list[Milestone]:
+    """Open milestones of ``goals`` with no status update for their goal's reporting
+    quarter, overdue first, then by due period: one query."""
+    groups = goals_by_quarter(goals)
+    updated_now = StatusUpdate.objects.filter(
+        milestone=OuterRef("pk"), period=OuterRef("reporting_key")
+    )
     milestones = list(
         Milestone.objects.filter(goal__in=[g.pk for g in goals])
         .exclude(status__in=CLOSED_STATUSES)
         .with_effective_due()
+        .annotate(reporting_key=reporting_key_case(groups))
         .annotate(
-            updated_now=Exists(updated_this_quarter),
-            overdue_flag=Case(
-                When(overdue_q(today), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
+            updated_now=Exists(updated_now),
+            overdue_flag=_flag(per_goal_q(groups, overdue_q)),
+            due_now_flag=_flag(per_goal_q(groups, due_this_quarter_q)),
             # Undated milestones last on every database (NULL sorts first on SQLite).
             due_order=Coalesce(
                 "effective_due_key", Value(UNDATED_KEY), output_field=IntegerField()
@@ -94,4 +128,12 @@ def my_work(user, today=None) -> MyWork:
         .select_related("goal", "strategy")
         .order_by("-overdue_flag", "due_order", "goal__title", "position", "pk")
     )
-    return MyWork(quarter=quarter, goals=rows, milestones=milestones)
+    for milestone in milestones:
+        milestone.reporting_quarter = FiscalPeriod.from_key(milestone.reporting_key)
+    return milestones
+
+
+def _flag(condition) -> Case:
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )

@@ -1,14 +1,17 @@
 """The completeness check: what an action plan is expected to have and a goal lacks,
 shown to its leaders and admins on the goal dashboard."""
 
+import datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from milestones.models import DATA_STATEMENT_FIELDS
+from milestones.models import DATA_STATEMENT_FIELDS, Risk
 from sdif_tracker.pages.completeness import check_goal
 from strategies.models import Role
-from strategies.periods import current_quarter
+from strategies.periods import FiscalPeriod
 from tests.factories import (
     GoalFactory,
     IndicatorFactory,
@@ -20,6 +23,8 @@ from tests.factories import (
 from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
+
+Q3_FY19, Q4_FY19 = FiscalPeriod(2019, 3), FiscalPeriod(2019, 4)
 
 EVERY_GAP = [
     "no_deputy",
@@ -43,7 +48,7 @@ def complete_goal():
     IndicatorFactory(goal=goal)
     ProgressSummaryFactory(
         goal=goal,
-        period=current_quarter(),
+        period=Q4_FY19,  # the factory's goals report on Q4 FY19
         **{name: f"Stated {name}." for name in DATA_STATEMENT_FIELDS},
     )
     return goal
@@ -99,3 +104,28 @@ def test_leaders_and_admins_see_the_panel_and_contributors_do_not(goal, leader, 
         assert [li.attrs["data-gap"] for li in found.find_all("li")][:1] == ["no_deputy"]
         assert "No deputy goal leader is named." in found.text
     assert panel(contributor) == []
+
+
+def test_the_summary_asked_for_is_the_reporting_quarters_not_the_wall_clocks(monkeypatch):
+    """A goal of FY18–FY19 with Q3 FY19 published reports on Q4 FY19, in 2026 as in 2019."""
+    goal = GoalFactory(reporting_quarter_set=None)
+    ProgressSummaryFactory(goal=goal, period=Q3_FY19, risk=Risk.LOW, published_at=timezone.now())
+
+    for day in (datetime.date(2019, 7, 21), datetime.date(2026, 11, 29)):
+        moment = datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC)
+        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+        goal = type(goal).objects.get(pk=goal.pk)  # no reporting quarter kept from before
+
+        gaps = {gap.code: gap.text for gap in check_goal(goal)}
+
+        assert gaps["no_current_summary"] == (
+            "No Q4 FY19 progress summary yet (the quarter the goal reports on)."
+        )
+    ProgressSummaryFactory(goal=goal, period=Q4_FY19)
+    assert "no_current_summary" not in codes(type(goal).objects.get(pk=goal.pk))
+
+
+def test_a_closed_goal_gets_no_warnings():
+    goal = GoalFactory(deputy_name="", closed_at=timezone.now())
+
+    assert check_goal(goal) == []

@@ -13,10 +13,20 @@ for Django's own auth forms) or a redirect, and never changes anything it may no
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from milestones.models import Milestone
-from strategies.models import Indicator, Strategy
-from tests.url_map import LOGIN, MATRIX, ROLES, app_url_names, build_world, url_for
+from strategies.models import Goal, Indicator, Strategy
+from tests.url_map import (
+    GOAL_URL_NAMES,
+    LOGIN,
+    MATRIX,
+    ROLES,
+    app_url_names,
+    build_world,
+    closed_goal_expected,
+    url_for,
+)
 
 
 def test_every_url_of_the_app_is_in_the_matrix():
@@ -87,3 +97,48 @@ def test_restricted_goal_pages_leak_nothing_to_outsiders(world):
 
     assert hidden.status_code == missing.status_code == 404
     assert world["goal"].title not in hidden.content.decode()
+
+
+# -- a closed goal: read-only for everyone ------------------------------------------------
+
+
+@pytest.fixture
+def closed_world(world):
+    goal = world["goal"]
+    goal.closed_at = timezone.now()
+    goal.save()
+    return world
+
+
+CLOSED_CASES = [
+    (name, method, role) for name in GOAL_URL_NAMES for method in ("GET", "POST") for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("name", "method", "role"), CLOSED_CASES)
+def test_permission_matrix_of_a_closed_goal(closed_world, name, method, role):
+    """Every write URL is refused (403, nothing written) to everyone who may see the goal,
+    admins included; only reopening is left to admins; every read answers as before."""
+    expected = closed_goal_expected(name, method)[role]
+    client = Client()
+    user = closed_world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    url = url_for(name, MATRIX[name][0], closed_world)
+    before = state(closed_world)
+
+    response = client.get(url) if method == "GET" else client.post(url, {})
+
+    if expected == LOGIN:
+        assert response.status_code == 302, (name, method, role, response.status_code)
+        assert response["Location"].startswith(reverse("login")), response["Location"]
+    else:
+        assert response.status_code == expected, (name, method, role, response.status_code)
+    target, on_get, on_post = MATRIX[name]
+    allowed_while_open = (on_get if method == "GET" else on_post)[role] not in (LOGIN, 403, 404)
+    if expected == 403 and allowed_while_open:
+        # Refused because the goal is closed: the page says so.
+        assert "is closed" in response.content.decode(), (name, method, role)
+    if expected != 302:
+        assert state(closed_world) == before, (name, method, role)
+        assert Goal.objects.get(pk=closed_world["goal"].pk).is_closed

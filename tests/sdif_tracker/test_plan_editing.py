@@ -75,6 +75,8 @@ def goal_form_data(goal, **changes):
         value = getattr(goal, name)
         if name == "target_date":
             value = value.isoformat() if value else ""
+        elif name == "continued_by":
+            value = goal.continued_by_id or ""
         elif name in (*SECTION_FIELDS, *PROGRAM_FIELDS, "statement"):
             value = value.replace("\n", "\r\n")
         data[name] = value
@@ -407,6 +409,7 @@ def test_the_goal_form_shows_every_editable_field_and_when_it_was_opened(admin_c
         "Goal leaders",
         "Narrative (Markdown)",
         "Contributing programs (one per line)",
+        "Next cycle",
     ]
 
 

@@ -1,12 +1,28 @@
-"""The portfolio in pages of 50 goals, with a search: what a reader of a large
-portfolio sees, and what a bad page number or search gets."""
+"""The portfolio in pages of 50 goals, with a search and a switch between active and
+closed goals: what a reader of a large portfolio sees, what a bad page number or search
+gets, and overdue counted by each goal's reporting quarter."""
+
+import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from milestones.models import Risk, Status
 from sdif_tracker.pages.portfolio import PORTFOLIO_PAGE_SIZE
 from strategies.models import Role, Sensitivity
-from tests.factories import AgencyFactory, GoalFactory, MembershipFactory, UserFactory
+from strategies.periods import FiscalPeriod
+from tests.factories import (
+    AgencyFactory,
+    GoalFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    ProgressSummaryFactory,
+    UserFactory,
+)
 from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +196,92 @@ def test_goals_with_the_same_title_keep_one_order_across_pages(staff_client):
     ]
 
     assert shown == [goal.slug for goal in sorted(twins, key=lambda goal: goal.pk)]
+
+
+# -- active and closed goals; overdue by each goal's reporting quarter ------------------------
+
+
+def published(goal, period):
+    return ProgressSummaryFactory(
+        goal=goal, period=period, risk=Risk.LOW, published_at=timezone.now()
+    )
+
+
+def test_active_goals_are_listed_by_default_with_a_switch_to_the_closed_ones(staff_client):
+    make_goals(2)
+    GoalFactory(title="Finished goal", closed_at=timezone.now())
+
+    active = portfolio(staff_client)
+    closed = portfolio(staff_client, state="closed")
+
+    assert goal_titles(active) == ["Goal 001", "Goal 002"]
+    assert goal_titles(closed) == ["Finished goal"]
+    links = {a.attrs["data-state-link"]: a for a in active.find_all("a", data_state_link=True)}
+    assert links["active"].text == "Active goals (2)"
+    assert links["closed"].text == "Closed goals (1)"
+    assert links["closed"].attrs["href"] == "?state=closed"
+    assert links["active"].attrs.get("aria-current") == "page"
+    row = closed.find("tr", data_goal=True)
+    assert "Closed on" in row.find("div", data_goal_clock=True).text
+
+
+def test_the_switch_keeps_the_search_and_counts_what_it_finds(staff_client):
+    GoalFactory(title="Illicit finance FY19", closed_at=timezone.now())
+    GoalFactory(title="Illicit finance FY21")
+    GoalFactory(title="Something else")
+
+    page = portfolio(staff_client, q="illicit")
+
+    links = {a.attrs["data-state-link"]: a for a in page.find_all("a", data_state_link=True)}
+    assert links["active"].text == "Active goals (1)"
+    assert links["closed"].text == "Closed goals (1)"
+    assert links["closed"].attrs["href"] == "?q=illicit&state=closed"
+    assert goal_titles(page) == ["Illicit finance FY21"]
+
+
+def test_overdue_counts_follow_each_goals_reporting_quarter(staff_client, monkeypatch):
+    """Two goals of FY18–FY19: one reports on Q4 FY19 (Q3 published), the other on Q2 FY19
+    (Q1 published). A milestone due Q1 FY19 is overdue in both; one due Q3 FY19 only in
+    the first; in 2019 as in 2026."""
+    ahead = GoalFactory(title="Ahead", reporting_quarter_set=None)
+    published(ahead, FiscalPeriod(2019, 3))
+    behind = GoalFactory(title="Behind", reporting_quarter_set=None)
+    published(behind, FiscalPeriod(2019, 1))
+    for goal in (ahead, behind):
+        MilestoneFactory(goal=goal, due=FiscalPeriod(2019, 1), status=Status.ON_TRACK)
+        MilestoneFactory(goal=goal, due=FiscalPeriod(2019, 3), status=Status.ON_TRACK)
+        MilestoneFactory(goal=goal, due=FiscalPeriod(2018, 1), status=Status.COMPLETED)
+
+    for year, month in ((2019, 8), (2026, 11)):
+        moment = datetime.datetime(year, month, 15, 12, tzinfo=datetime.UTC)
+        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+        staff_client.force_login(get_user_model().objects.get(is_superuser=True))
+
+        page = portfolio(staff_client)
+
+        counts = {
+            row.find("a").text: row.find("td", data_overdue_count=True).attrs["data-overdue-count"]
+            for row in page.find("tbody").find_all("tr", data_goal=True)
+        }
+        assert counts == {"Ahead": "2", "Behind": "1"}
+        clocks = [div.text for div in page.find_all("div", data_goal_clock=True)]
+        assert clocks == ["Reporting on Q4 FY19", "Reporting on Q2 FY19"]
+
+
+def test_the_query_count_stays_fixed_with_closed_goals_and_different_quarters(staff_client):
+    def add_goals(count):
+        for index in range(count):
+            goal = GoalFactory(reporting_quarter_set=None)
+            published(goal, FiscalPeriod(2018 + index % 2, 1 + index % 3))
+            MilestoneFactory(goal=goal, due=FiscalPeriod(2018, 4))
+            GoalFactory(closed_at=timezone.now())
+
+    def queries(**params):
+        with CaptureQueriesContext(connection) as captured:
+            portfolio(staff_client, **params)
+        return len(captured)
+
+    add_goals(3)
+    small = queries(), queries(state="closed")
+    add_goals(12)
+    assert (queries(), queries(state="closed")) == small

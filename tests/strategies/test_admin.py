@@ -488,3 +488,113 @@ def test_non_staff_users_are_sent_to_the_admin_login(db, client, model):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+# -- the goal's cycle: continued by, closed, overdue by its reporting quarter -----------------
+
+
+def test_the_overdue_filter_follows_each_goals_reporting_quarter(admin_client):
+    """A goal reporting on Q2 FY19 (Q1 published) and one held on Q4 FY19: a milestone
+    due Q2 FY19 is overdue only in the second."""
+    behind = GoalFactory(reporting_quarter_set=None)
+    ProgressSummaryFactory(
+        goal=behind, period=FiscalPeriod(2019, 1), risk="low", published_at="2019-01-20T10:00Z"
+    )
+    ahead = GoalFactory(reporting_quarter_set=FiscalPeriod(2019, 4))
+    behind_q1 = MilestoneFactory(goal=behind, due=FiscalPeriod(2018, 4), status=Status.ON_TRACK)
+    behind_q2 = MilestoneFactory(goal=behind, due=FiscalPeriod(2019, 2), status=Status.ON_TRACK)
+    ahead_q2 = MilestoneFactory(goal=ahead, due=FiscalPeriod(2019, 2), status=Status.ON_TRACK)
+
+    overdue = admin_client.get(url(Milestone, "changelist"), {"overdue": "yes"})
+    not_overdue = admin_client.get(url(Milestone, "changelist"), {"overdue": "no"})
+    listing = admin_client.get(url(Milestone, "changelist")).content.decode()
+
+    assert set(overdue.context["cl"].result_list) == {behind_q1, ahead_q2}
+    assert set(not_overdue.context["cl"].result_list) == {behind_q2}
+    assert listing.count('<td class="field-overdue"><img src="/static/admin/img/icon-yes') == 2
+
+
+def test_the_goal_admin_offers_its_agencys_other_goals_as_continuation(admin_client):
+    agency = AgencyFactory(name="Treasury")
+    fy19 = GoalFactory(agency=agency, title="FY19 goal")
+    fy21 = GoalFactory(
+        agency=agency, title="FY21 goal", first_fiscal_year=2020, last_fiscal_year=2021
+    )
+    GoalFactory(agency=AgencyFactory(name="Other agency"), title="Elsewhere")
+
+    page = admin_client.get(url(fy19, "change", fy19.pk))
+
+    offered = set(page.context["adminform"].form.fields["continued_by"].queryset)
+    assert offered == {fy21}
+    response = admin_client.post(
+        url(fy19, "change", fy19.pk), form_data(page, continued_by=str(fy21.pk))
+    )
+    assert response.status_code == 302
+    fy19.refresh_from_db()
+    assert fy19.continued_by == fy21
+
+
+def test_the_goal_admin_refuses_a_continuation_loop(admin_client):
+    agency = AgencyFactory(name="Treasury")
+    fy19 = GoalFactory(agency=agency, title="FY19 goal")
+    fy21 = GoalFactory(
+        agency=agency, title="FY21 goal", first_fiscal_year=2020, last_fiscal_year=2021
+    )
+    fy19.continued_by = fy21
+    fy19.save()
+    page = admin_client.get(url(fy21, "change", fy21.pk))
+
+    response = admin_client.post(
+        url(fy21, "change", fy21.pk), form_data(page, continued_by=str(fy19.pk))
+    )
+
+    assert response.status_code == 200
+    assert "leads back to this goal" in response.content.decode()
+    fy21.refresh_from_db()
+    assert fy21.continued_by is None
+
+
+def test_closing_and_the_reporting_quarter_are_shown_not_edited_in_the_admin(admin_client):
+    goal = GoalFactory()
+
+    form = admin_client.get(url(goal, "change", goal.pk)).context["adminform"].form
+
+    assert "continued_by" in form.fields
+    assert "closed_at" not in form.fields and "reporting_quarter_set" not in form.fields
+
+
+def test_a_closed_goal_is_read_only_in_the_admin_except_its_continuation(admin_client):
+    agency = AgencyFactory(name="Treasury")
+    goal = GoalFactory(agency=agency, title="FY19 goal", closed_at="2019-11-01T12:00Z")
+    successor = GoalFactory(
+        agency=agency, title="FY21 goal", first_fiscal_year=2020, last_fiscal_year=2021
+    )
+    milestone = MilestoneFactory(goal=goal, title="Kept as closed")
+
+    milestone_page = admin_client.get(url(milestone, "change", milestone.pk))
+    refused = admin_client.post(
+        url(milestone, "change", milestone.pk), form_data(milestone_page, title="Changed")
+    )
+    goal_page = admin_client.get(url(goal, "change", goal.pk))
+    form = goal_page.context["adminform"].form
+    named = admin_client.post(
+        url(goal, "change", goal.pk), form_data(goal_page, continued_by=str(successor.pk))
+    )
+
+    assert refused.status_code == 403
+    milestone.refresh_from_db()
+    assert milestone.title == "Kept as closed"
+    assert list(form.fields) == ["continued_by"]
+    assert goal_page.context["inline_admin_formsets"] == []
+    assert named.status_code == 302
+    goal.refresh_from_db()
+    assert goal.continued_by == successor and goal.title == "FY19 goal"
+
+
+def test_nothing_is_added_to_a_closed_goal_through_the_admin(admin_client):
+    open_goal = GoalFactory(title="Open goal")
+    GoalFactory(title="Closed goal", closed_at="2019-11-01T12:00Z")
+
+    for model in (Milestone, Strategy, ProgressSummary):
+        form = admin_client.get(url(model, "add")).context["adminform"].form
+        assert list(form.fields["goal"].queryset) == [open_goal], model

@@ -1,11 +1,14 @@
 """`manage.py send_update_reminders [--force]`: email each goal leader, deputy and
-contributor the milestones of their goals that need their attention this quarter.
+contributor the milestones of their goals that need an update for the quarter the goal
+reports on: the data call.
 
-A milestone is listed when it is open (not Completed or Cancelled) and either has no
-status update for the current reporting quarter or is overdue. One email per person,
-covering all their goals; a person with nothing to do gets none. Each email sent is
-recorded in ``ReminderLog``; whoever already has a reminder for the quarter is skipped
-unless ``--force``. Three queries whatever the number of people or milestones.
+Only active goals whose reporting quarter has ended are concerned (a quarter's update is
+written after it ends). A milestone is listed when it is open (not Completed or
+Cancelled) and either has no status update for its goal's reporting quarter or is
+overdue in it. One email per person and reporting quarter (one, usually), covering all
+their goals on it; a person with nothing to do gets none. Each email sent is recorded in
+``ReminderLog`` for that quarter; whoever already has a reminder for the quarter is
+skipped unless ``--force``. Four queries whatever the number of people or milestones.
 """
 
 from __future__ import annotations
@@ -18,30 +21,57 @@ from django.core.management.base import BaseCommand
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
 
 from milestones.models import CLOSED_STATUSES, Milestone, ReminderLog, StatusUpdate, overdue_q
-from strategies.models import EDITOR_ROLES, Membership
-from strategies.periods import FiscalPeriod, current_quarter
+from milestones.quarters import (
+    per_goal_q,
+    reporting_is_done,
+    reporting_quarter,
+    reporting_quarter_has_ended,
+    with_reporting_quarter,
+)
+from strategies.models import EDITOR_ROLES, Goal, Membership
+from strategies.periods import FiscalPeriod
 
 
-def milestones_needing_update(goal_ids, quarter: FiscalPeriod) -> list[Milestone]:
-    """Open milestones of ``goal_ids`` with no status update for ``quarter``, or overdue,
-    each with ``updated_now`` and ``overdue_flag``: one query."""
+def goals_due_for_reminders() -> dict[int, FiscalPeriod]:
+    """The active goals whose reporting quarter has ended, with that quarter, by id: one
+    query."""
+    goals = with_reporting_quarter(Goal.objects.filter(closed_at__isnull=True))
+    return {
+        goal.pk: reporting_quarter(goal)
+        for goal in goals
+        # Nothing to ask for once every quarter is published (the goal awaits closing).
+        if reporting_quarter_has_ended(goal) and not reporting_is_done(goal)
+    }
+
+
+def milestones_needing_update(quarters: dict[int, FiscalPeriod]) -> list[Milestone]:
+    """Open milestones of the goals of ``quarters`` (goal id → its reporting quarter) with
+    no status update for their goal's quarter, or overdue in it, each with
+    ``updated_now`` and ``overdue_flag``: one query (a term per distinct quarter)."""
+    by_quarter = defaultdict(list)
+    for goal_id, quarter in quarters.items():
+        by_quarter[quarter].append(goal_id)
+    updated = per_goal_q(
+        by_quarter,
+        lambda quarter: Exists(
+            StatusUpdate.objects.filter(milestone=OuterRef("pk"), period=quarter)
+        ),
+    )
+    overdue = per_goal_q(by_quarter, overdue_q)
     return list(
-        Milestone.objects.filter(goal__in=goal_ids)
+        Milestone.objects.filter(goal__in=list(quarters))
         .exclude(status__in=CLOSED_STATUSES)
         .with_effective_due()
-        .annotate(
-            updated_now=Exists(
-                StatusUpdate.objects.filter(milestone=OuterRef("pk"), period=quarter)
-            ),
-            overdue_flag=Case(
-                When(overdue_q(quarter.start), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-        )
+        .annotate(updated_now=_flag(updated), overdue_flag=_flag(overdue))
         .filter(Q(updated_now=False) | Q(overdue_flag=True))
         .select_related("goal")
         .order_by("goal__title", "goal_id", "position", "pk")
+    )
+
+
+def _flag(condition: Q) -> Case:
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
     )
 
 
@@ -73,9 +103,9 @@ def reminder_text(user, quarter: FiscalPeriod, by_goal: dict) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Email each goal leader, deputy and contributor the milestones of their goals not "
-        "updated in the current reporting quarter, and the overdue ones; once per person "
-        "per quarter unless --force."
+        "Email each goal leader, deputy and contributor of an active goal whose reporting "
+        "quarter has ended the milestones not updated for that quarter, and the overdue "
+        "ones; once per person per quarter unless --force."
     )
 
     def add_arguments(self, parser):
@@ -86,9 +116,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force=False, **options):
-        quarter = current_quarter()
+        quarters = goals_due_for_reminders()
         memberships = list(
-            Membership.objects.filter(role__in=EDITOR_ROLES, user__is_active=True)
+            Membership.objects.filter(
+                role__in=EDITOR_ROLES, user__is_active=True, goal__in=list(quarters)
+            )
             .exclude(user__email="")
             .select_related("user")
             .order_by("user__username")
@@ -98,34 +130,42 @@ class Command(BaseCommand):
         for membership in memberships:
             goals_of[membership.user_id].add(membership.goal_id)
             users[membership.user_id] = membership.user
-        milestones = milestones_needing_update({m.goal_id for m in memberships}, quarter)
+        milestones = milestones_needing_update(
+            {goal_id: quarters[goal_id] for goal_id in {m.goal_id for m in memberships}}
+        )
         reminded = set(
-            ReminderLog.objects.filter(period=quarter, user__in=list(users)).values_list(
-                "user_id", flat=True
-            )
+            ReminderLog.objects.filter(
+                period__in=set(quarters.values()), user__in=list(users)
+            ).values_list("user_id", "period")
         )
 
         sent = skipped = 0
         for user_id, user in users.items():
-            if user_id in reminded and not force:
-                skipped += 1
-                continue
-            by_goal = defaultdict(list)
+            by_quarter = defaultdict(lambda: defaultdict(list))
             for milestone in milestones:
                 if milestone.goal_id in goals_of[user_id]:
-                    by_goal[milestone.goal].append(milestone)
-            if not by_goal:
-                continue
-            count = sum(len(items) for items in by_goal.values())
-            EmailMessage(
-                subject=f"[SDIF Tracker] {count} key milestone(s) to update for {quarter}",
-                body=reminder_text(user, quarter, by_goal),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[user.email],
-            ).send()
-            # Recorded only once the email is handed over, so a failure is retried.
-            ReminderLog.objects.create(user=user, period=quarter, milestone_count=count)
-            sent += 1
+                    by_quarter[quarters[milestone.goal_id]][milestone.goal].append(milestone)
+            for quarter in sorted({quarters[goal_id] for goal_id in goals_of[user_id]}):
+                if (user_id, quarter) in reminded and not force:
+                    skipped += 1
+                    continue
+                by_goal = by_quarter.get(quarter)
+                if by_goal:
+                    self._send(user, quarter, by_goal)
+                    sent += 1
+        names = ", ".join(str(q) for q in sorted(set(quarters.values()))) or "no quarter"
         self.stdout.write(
-            f"Sent {sent} reminder(s) for {quarter}; skipped {skipped} already reminded."
+            f"Sent {sent} reminder(s) for {names}; skipped {skipped} already reminded."
         )
+
+    def _send(self, user, quarter: FiscalPeriod, by_goal: dict) -> None:
+        """One email about ``quarter``, recorded once it is handed over."""
+        count = sum(len(items) for items in by_goal.values())
+        EmailMessage(
+            subject=f"[SDIF Tracker] {count} key milestone(s) to update for {quarter}",
+            body=reminder_text(user, quarter, by_goal),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[user.email],
+        ).send()
+        # Recorded only once the email is handed over, so a failure is retried.
+        ReminderLog.objects.create(user=user, period=quarter, milestone_count=count)

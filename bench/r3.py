@@ -8,7 +8,10 @@ every row there is, so each size is its own PostgreSQL database on DATABASE_URL'
   each with one status update, through the normal path (``generate_demo_data``);
 - then the rest, to the row count wanted, through the documented bulk path
   (``generate_demo_data --history-rows``): ~100 status updates per milestone at both
-  sizes, so a timeline is about as deep in either and only the tables' size differs.
+  sizes, so a timeline is about as deep in either and only the tables' size differs;
+- and one goal of the same shape in both (``r3-by-quarter``: 20 milestones, a status
+  update for each of its 8 quarters, through the service) for the pages *as reported
+  for* a quarter (dashboard and plan with ``?quarter=``).
 
 A second run finds the rows there and generates nothing (only what is missing). The
 databases are kept: drop them to start over.
@@ -37,8 +40,15 @@ PAGES = [
     "audit log (admin)",
     "audit log (goal filter)",
     "audit log (reviewer)",
+    "dashboard (as reported for)",
+    "plan (as reported for)",
 ]
 DEMO_GOAL = "demo-1"
+# "As reported for" rebuilds one goal's plan from its history: measured on a goal of the
+# same shape in both databases (the demo goals grow with the size), so that only the
+# tables' size differs. Its milestones are reported on for every quarter of its period.
+QUARTERS_GOAL = "r3-by-quarter"
+REPORTED_FOR = "Q2 FY19"  # a quarter with later quarters' rows after it in every timeline
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ class R3Sizes:
     large_rows: int = LARGE_ROWS
     goals: int = 20
     rows_per_milestone: int = 200
+    quarters_goal_milestones: int = 20  # the "as reported for" goal (QUARTERS_GOAL)
     rounds: int = 15
     seed: int = 2026
 
@@ -156,7 +167,8 @@ def fill(database: Database, rows: int, sizes: R3Sizes, *, migrate: bool = True)
                 stdout=io.StringIO(),
                 stderr=progress,
             )
-        _bench_users()
+        admin, _reviewer = _bench_users()
+        _quarters_goal(admin, sizes.quarters_goal_milestones)
         missing = rows - history_rows()
         if missing > 0:
             missing += missing % 2  # an update writes two rows
@@ -200,6 +212,67 @@ def _bench_users():
     return admin, reviewer
 
 
+def _quarters_goal(admin, milestones: int):
+    """The goal the "as reported for" pages show, made once through the services: its
+    plan written while it reports on its first quarter (so that the plan belongs to every
+    quarter), then held by an admin on its last quarter so that every quarter can be
+    reported on."""
+    from audit.history import recorded_change
+    from milestones.models import Milestone, Status
+    from milestones.quarters import forget_reporting_quarter
+    from milestones.services import record_status_update
+    from strategies.models import Agency, Goal, Strategy
+    from strategies.periods import FiscalPeriod
+
+    if Goal.objects.filter(slug=QUARTERS_GOAL).exists():
+        return
+    quarters = [FiscalPeriod(year, q) for year in (2018, 2019) for q in (1, 2, 3, 4)]
+    statuses = [Status.NOT_STARTED, Status.ON_TRACK, Status.AT_RISK, Status.ON_TRACK]
+    with recorded_change(user=admin, source="bench", reason="Benchmark goal by quarter"):
+        goal = Goal(
+            agency=Agency.objects.order_by("pk").first(),
+            title="Report every quarter (benchmark)",
+            short_name="R3Q",
+            slug=QUARTERS_GOAL,
+            statement="By the end of FY19, report on every quarter.",
+            first_fiscal_year=2018,
+            last_fiscal_year=2019,
+            reporting_quarter_set=quarters[0],
+        )
+        goal.full_clean()
+        goal.save()
+        strategies = []
+        for number in (1, 2):
+            strategy = Strategy(goal=goal, number=number, title=f"Strategy {number}")
+            strategy.full_clean()
+            strategy.save()
+            strategies.append(strategy)
+        for position in range(1, milestones + 1):
+            milestone = Milestone(
+                goal=goal,
+                strategy=strategies[position % 2],
+                position=position,
+                title=f"Milestone {position}",
+                due=quarters[(position - 1) * len(quarters) // milestones],
+            )
+            milestone.full_clean()
+            milestone.save()
+        goal.reporting_quarter_set = quarters[-1]
+        goal.save()
+        forget_reporting_quarter(goal)
+        for milestone in goal.milestones.order_by("position"):
+            position = milestone.position
+            for number, quarter in enumerate(quarters):
+                milestone = record_status_update(
+                    milestone=milestone,
+                    user=admin,
+                    status=statuses[(position + number) % len(statuses)],
+                    comment=f"Reported for {quarter}.",
+                    period=quarter,
+                    expected_version=milestone.version,
+                ).milestone
+
+
 # -- the measurement -------------------------------------------------------------------
 
 
@@ -207,6 +280,7 @@ def _pages(database: Database) -> dict:
     """page name -> (client, url) on ``database``, signed in there."""
     from django.test import Client
     from django.urls import reverse
+    from django.utils.http import urlencode
 
     from strategies.models import Goal
 
@@ -218,6 +292,8 @@ def _pages(database: Database) -> dict:
         as_admin.force_login(admin)
         as_reviewer.force_login(reviewer)
     log = reverse("audit_log")
+    quarters_goal = Goal.objects.using(database.alias).get(slug=QUARTERS_GOAL)
+    reported_for = f"?{urlencode({'quarter': REPORTED_FOR})}"
     return {
         "timeline (milestone)": (
             as_admin,
@@ -226,6 +302,11 @@ def _pages(database: Database) -> dict:
         "audit log (admin)": (as_admin, log),
         "audit log (goal filter)": (as_admin, f"{log}?goal={goal.slug}"),
         "audit log (reviewer)": (as_reviewer, log),
+        "dashboard (as reported for)": (
+            as_admin,
+            quarters_goal.get_absolute_url() + reported_for,
+        ),
+        "plan (as reported for)": (as_admin, quarters_goal.get_plan_url() + reported_for),
     }
 
 
@@ -254,6 +335,17 @@ def _queries(database: Database, client, url: str) -> list[str]:
     return queries
 
 
+def _check_reported_for(database: Database, pages: dict) -> None:
+    """The "as reported for" pages show the plan of the quarter (not an empty page): a
+    benchmark of nothing would pass every ratio."""
+    for name in ("dashboard (as reported for)", "plan (as reported for)"):
+        client, url = pages[name]
+        with on_database(database.alias):
+            content = client.get(url).content
+        if b"data-milestone-position" not in content or b"asof-banner" not in content:
+            raise RuntimeError(f"{url} on {database.label} shows no plan as reported for.")
+
+
 def explain(database: Database, sql: str) -> list[str]:
     """EXPLAIN (ANALYZE, BUFFERS) of a query a page ran (its values are inlined)."""
     from django.db import connection
@@ -276,6 +368,8 @@ def measure_r3(
         for database in (small, large)
         for name in PAGES
     }
+    for database in (small, large):
+        _check_reported_for(database, pages[database.label])
     operations = {
         (name, database.label): _request(database, *pages[database.label][name])
         for name in PAGES
@@ -325,7 +419,7 @@ def measure_r3(
 
     explain_lines = []
     if explain_audit:
-        for name in PAGES[1:]:
+        for name in PAGES[1:4]:
             audit_sql = next(q for q in sql[name, large.label] if "UNION ALL" in q)
             explain_lines += ["", f"EXPLAIN (ANALYZE, BUFFERS) — {name} @{large.label}:"]
             explain_lines += explain(large, audit_sql)

@@ -136,8 +136,8 @@ def _get(client, url):
 def _status_updates(milestone, user):
     """A status update through the service, alternating two statuses."""
     from milestones.models import Status
+    from milestones.quarters import reporting_quarter
     from milestones.services import record_status_update
-    from strategies.periods import current_quarter
 
     state = {"milestone": milestone, "turn": 0}
     statuses = [Status.ON_TRACK, Status.NOT_STARTED]
@@ -150,7 +150,7 @@ def _status_updates(milestone, user):
             user=user,
             status=statuses[state["turn"] % 2],
             comment=f"Bench update {state['turn']}.",
-            period=current_quarter(),
+            period=reporting_quarter(current.goal),
             expected_version=current.version,
         )
         state["milestone"] = update.milestone

@@ -18,6 +18,11 @@ Times: every row is dated after the newest history row there is and before the c
 started, in the order the updates were planned (round-robin over the milestones), one
 slot of at least 2 µs per update: the milestone's row at the slot, the StatusUpdate one
 microsecond later, as the service's two saves follow each other.
+
+Reporting quarters (the second time axis): both rows of an update belong to its period,
+as ``record_status_update`` stamps them. The n-th update of a milestone reports on the
+goal's n-th quarter (the last one once they run out); the bulk path writes nothing but
+status updates, so no row of it takes the goal's reporting quarter.
 """
 
 from __future__ import annotations
@@ -133,6 +138,8 @@ class _Plan:
             history_ip=None,
             history_request_id="",
             history_goal_id=milestone.goal_id,
+            # The update's own period, as ``record_status_update`` stamps both its rows.
+            history_quarter=period.key,
             history_changed_fields=changed_fields(self.tracked, before, milestone),
         )
         update = StatusUpdate(
@@ -185,6 +192,7 @@ def _store_batch(batch: list[_Planned], audit: _Audit) -> None:
             history_ip=None,
             history_request_id="",
             history_goal_id=planned.milestone_row.goal_id,
+            history_quarter=planned.milestone_row.history_quarter,
             history_changed_fields="",
         )
         for planned, update in zip(batch, updates, strict=True)

@@ -55,8 +55,8 @@ def published_plan(goal: Goal) -> PublishedPlan:
 
 
 def published_plan_as_of(plan: PlanAsOf) -> PublishedPlan:
-    """The published plan as it stood at ``plan.moment`` (rebuilt with progress and
-    indicators), with the change since the quarter before it."""
+    """The published plan in the view ``plan.moment`` (rebuilt with progress and
+    indicators), with the change since the plan as reported for the quarter before."""
     since, rows = milestone_rows(plan.goal, plan.milestones, plan.strategies, plan.moment)
     return PublishedPlan(
         goal=plan.goal,

@@ -1,6 +1,7 @@
 """What the plan page shows, built once for the HTML page, a published quarter and the PDF:
-the current plan; with ``?quarter=`` a published quarter as it was published; with
-``?as_of=`` the plan as it stood then; and what surrounds it (published quarters, drafts,
+the current plan; with ``?quarter=`` a published quarter as it was published (with its
+later corrections), or an unpublished one as reported for so far; with ``?as_of=`` the
+plan as recorded on a date; and what surrounds it (published quarters, drafts,
 exports, the data statement, indicator charts)."""
 
 from __future__ import annotations
@@ -14,31 +15,36 @@ from django.utils.translation import gettext as _
 
 from sdif_tracker import access, exports
 from sdif_tracker.pages import asof, charts, plan, publishing
-from sdif_tracker.pages.asof import requested_moment
+from sdif_tracker.pages.asof import requested_view
 from strategies.models import Goal, Indicator
 from strategies.periods import FiscalPeriod
 
 
 def plan_context(request, goal: Goal) -> dict:
     """The plan page's context: the current plan; with ``?quarter=`` a published quarter
-    as it was published; with ``?as_of=`` (signed-in users) the plan as it stood then."""
+    as it was published (and what was corrected for it since), or, for signed-in users,
+    an unpublished quarter as reported for so far; with ``?as_of=`` (signed-in users) the
+    plan as recorded on that date."""
     context = {"goal": goal, "perms_goal": access.permissions_for(request.user, goal)}
-    moment = None
-    if request.GET.get("as_of"):
+    view = None
+    if request.GET.get("quarter", "").strip():
+        published = quarter_context(request, goal)
+        if published is not None:
+            context.update(published)
+        elif request.user.is_authenticated:
+            view = requested_view(request, goal)
+    elif request.GET.get("as_of"):
         if request.user.is_authenticated:
-            moment = requested_moment(request)
+            view = requested_view(request, goal)
         else:
             messages.info(request, _("Sign in to see the plan as it stood earlier."))
-    published = quarter_context(request, goal) if moment is None else None
-    if published is not None:
-        context.update(published)
-    elif moment is None:
-        context["plan"] = plan.published_plan(goal)
-    else:
-        past = asof.plan_as_of(goal, moment, with_progress=True, with_indicators=True)
-        context.update(as_of=moment, perms_goal=access.READ_ONLY, existed=past.existed)
+    if view is not None:
+        past = asof.plan_as_of(goal, view, with_progress=True, with_indicators=True)
+        context.update(as_of=view, perms_goal=access.READ_ONLY, existed=past.existed)
         if past.existed:
             context.update(goal=past.goal, plan=plan.published_plan_as_of(past))
+    elif "plan" not in context:
+        context["plan"] = plan.published_plan(goal)
     context.update(plan_extras(request, goal, context))
     return context
 
@@ -48,12 +54,11 @@ def quarter_url(goal: Goal, period: FiscalPeriod) -> str:
 
 
 def quarter_context(request, goal: Goal) -> dict | None:
-    """For ``?quarter=``: the plan of that published quarter as it stood when it was
-    published. None (with a message saying why) when the parameter is absent, not
-    understood or names a quarter not published, so the page shows the current plan."""
+    """For ``?quarter=`` naming a published quarter: its plan as it stood when it was
+    published, which stays the authority, and the corrections recorded for it since.
+    None when the quarter is not published (anonymous visitors are told so; signed-in
+    users see it as reported for) or not understood (with a message)."""
     text = request.GET.get("quarter", "").strip()
-    if not text:
-        return None
     try:
         period = FiscalPeriod.parse(text)
     except ValueError as error:
@@ -61,20 +66,31 @@ def quarter_context(request, goal: Goal) -> dict | None:
         return None
     summary = publishing.published_summary(goal, period) if period.is_quarter else None
     if summary is None:
+        if not request.user.is_authenticated:
+            messages.warning(
+                request,
+                _("No update has been published for %(period)s. Showing the current plan.")
+                % {"period": period},
+            )
+        return None
+    frozen = publishing.quarter_plan(goal, summary, with_corrections=True)
+    if frozen.plan is None:
         messages.warning(
             request,
-            _("No update has been published for %(period)s. Showing the current plan.")
+            _(
+                "Nothing of the goal belonged to %(period)s when it was published. Showing the "
+                "current plan."
+            )
             % {"period": period},
         )
-        return None
-    frozen = publishing.quarter_plan(goal, summary)
-    if frozen.plan.goal is None:
         return None
     return {
         "goal": frozen.plan.goal,
         "plan": frozen.plan,
         "published": frozen.summary,
         "published_label": frozen.summary.published_label,
+        "corrections": frozen.corrections,
+        "last_correction": frozen.last_correction,
         # A published quarter is read-only for everyone.
         "perms_goal": access.GoalPermissions(
             update_milestones=False, write_summary=False, edit_plan=False

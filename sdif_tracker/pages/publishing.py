@@ -1,26 +1,29 @@
 """Quarterly updates and their publication (reads): the frozen plan of a published
-quarter (rebuilt from history as of the moment it was published), and the portfolio's
-risk heat map. Publishing itself is ``milestones.services.publish_quarter``.
+quarter (rebuilt from history as reported for that quarter at the moment it was
+published), what was corrected since, and the portfolio's risk heat map. Publishing
+itself is ``milestones.services.publish_quarter``.
 
 A published quarter is frozen twice over: its ``ProgressSummary`` refuses edits (the
-services raise ``PublishedSummaryError``), and its plan is always rebuilt from history as
-of ``published_at``, so later edits to milestones, strategies, indicators or the goal
-never change what was published.
+services raise ``PublishedSummaryError``), and its plan is always rebuilt from the
+history rows that belong to the quarter or an earlier one *and* were recorded by
+``published_at`` (an imported plan publishes several quarters at one import time, so the
+recorded time alone would not do). Later edits never change what was published; a later
+change that belongs to the quarter is shown beside it as a correction.
 """
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from milestones.models import ProgressSummary
+from milestones.quarters import reporting_quarter
 from sdif_tracker.pages import asof, plan
 from strategies.models import Goal
-from strategies.periods import FiscalPeriod, current_quarter
+from strategies.periods import FiscalPeriod
 
 
 def next_quarter(period: FiscalPeriod) -> FiscalPeriod:
@@ -36,21 +39,21 @@ def next_quarter(period: FiscalPeriod) -> FiscalPeriod:
 
 
 @dataclass(frozen=True)
-class PublicationMoment(asof.Moment):
-    """The exact instant a quarter was published, standing for that quarter: the plan is
-    rebuilt at ``instant`` and "change from last quarter" runs against the quarter before
-    ``period``."""
+class PublicationMoment(asof.ReportedFor):
+    """A published quarter's snapshot: as reported for ``quarter``, from the changes
+    recorded by ``recorded_by`` (the instant it was published)."""
 
-    instant: datetime.datetime | None = None
-    period: FiscalPeriod | None = None
-
-    @property
-    def at(self) -> datetime.datetime:
-        return self.instant
+    @classmethod
+    def of(cls, summary: ProgressSummary) -> PublicationMoment:
+        return cls(summary.period, recorded_by=summary.published_at)
 
     @property
-    def quarter(self) -> FiscalPeriod:
-        return self.period
+    def label(self) -> str:
+        """ "as published for Q3 FY19 on 3 July 2019" """
+        return _("as published for %(quarter)s on %(day)s") % {
+            "quarter": self.quarter,
+            "day": date_format(timezone.localtime(self.recorded_by), "j F Y"),
+        }
 
 
 def published_summary(goal: Goal, period: FiscalPeriod) -> ProgressSummary | None:
@@ -65,39 +68,59 @@ def goal_summaries(goal: Goal) -> list[ProgressSummary]:
 @dataclass
 class QuarterPlan:
     summary: ProgressSummary  # the live row: who published and when
-    plan: plan.PublishedPlan  # the plan as it stood when published
+    plan: plan.PublishedPlan | None  # as it stood when published; None: nothing belonged to it
+    # Changes belonging to the quarter recorded after it was published, by milestone.
+    corrections: list[asof.Correction] = field(default_factory=list)
+
+    @property
+    def last_correction(self) -> asof.Correction | None:
+        return max(self.corrections, key=lambda c: c.recorded_at, default=None)
 
 
-def quarter_plan(goal: Goal, summary: ProgressSummary) -> QuarterPlan:
+def quarter_plan(
+    goal: Goal, summary: ProgressSummary, *, with_corrections: bool = False
+) -> QuarterPlan:
     """The plan of a published quarter exactly as it stood when it was published, with
-    that quarter's update only: a fixed number of queries (asof.plan_as_of)."""
-    moment = PublicationMoment(
-        day=timezone.localdate(summary.published_at),
-        instant=summary.published_at,
-        period=summary.period,
+    that quarter's update only: a fixed number of queries (asof.plan_as_of); on request
+    (one more query) what was corrected for it since."""
+    past = asof.plan_as_of(
+        goal, PublicationMoment.of(summary), with_progress=True, with_indicators=True
     )
-    past = asof.plan_as_of(goal, moment, with_progress=True, with_indicators=True)
+    if not past.existed:  # nothing of the goal belonged to the quarter then
+        return QuarterPlan(summary=summary, plan=None)
     past.progress = [p for p in past.progress if p.period == summary.period]
-    return QuarterPlan(summary=summary, plan=plan.published_plan_as_of(past))
+    frozen = QuarterPlan(summary=summary, plan=plan.published_plan_as_of(past))
+    if with_corrections:
+        frozen.corrections = asof.corrections_since(
+            goal,
+            past.milestones,
+            past.strategies,
+            summary.period,
+            after=summary.published_at,
+        )
+    return frozen
 
 
 def edition_label(
-    *, published: ProgressSummary | None = None, as_of: asof.Moment | None = None
+    goal: Goal,
+    *,
+    published: ProgressSummary | None = None,
+    as_of: asof.PastView | None = None,
 ) -> str:
     """Which plan a printed copy is, for its running header: "Q3 FY19 update, published
-    3 July 2019", "As it stood on 30 June 2019 (end of Q3 FY19)" or "Current plan, Q1
-    FY20, printed 5 October 2019"."""
+    3 July 2019", "The plan as reported for Q4 FY19", "The plan as recorded on 30 June
+    2019 (end of Q3 FY19)" or "Current plan, reporting on Q4 FY19, printed 5 October
+    2019" (the day it was printed: a recorded time)."""
     if published is not None:
         return _("%(period)s update, published %(day)s") % {
             "period": published.period,
             "day": date_format(timezone.localtime(published.published_at), "j F Y"),
         }
     if as_of is not None:
-        return _("As it stood on %(moment)s") % {"moment": as_of.label}
-    today = timezone.localdate()
-    return _("Current plan, %(quarter)s, printed %(day)s") % {
-        "quarter": current_quarter(today),
-        "day": date_format(today, "j F Y"),
+        return _("The plan %(view)s") % {"view": as_of.label}
+    return _("Current plan, reporting on %(quarter)s, printed %(day)s") % {
+        "quarter": reporting_quarter(goal),
+        "day": date_format(timezone.localdate(), "j F Y"),
     }
 
 
@@ -143,27 +166,36 @@ class HeatMap:
         return any(cell.summary for row in self.rows for cell in row.cells)
 
 
-def risk_heatmap(goals: list[Goal], *, today: datetime.date | None = None) -> HeatMap:
-    """Goals × reporting quarters (of the goals' fiscal years, up to the current quarter),
-    each cell the published risk: one query whatever the number of goals."""
+def _goal_quarters(goal: Goal) -> list[FiscalPeriod]:
+    """The goal's quarters from its first up to its reporting quarter."""
+    last = reporting_quarter(goal)
+    quarters, quarter = [], goal.first_quarter
+    while quarter <= last:
+        quarters.append(quarter)
+        quarter = quarter.next_quarter()
+    return quarters
+
+
+def risk_heatmap(goals: list[Goal]) -> HeatMap:
+    """Goals × reporting quarters (each goal's quarters up to its reporting quarter, and
+    any quarter something was published in), each cell the published risk: one query
+    whatever the number of goals."""
     if not goals:
         return HeatMap([], [])
-    current = current_quarter(today)
     published = {
         (s.goal_id, s.period): s
         for s in ProgressSummary.objects.published()
         .filter(goal__in=[g.pk for g in goals])
         .only("pk", "goal_id", "period", "risk", "published_at")
     }
-    first = min(goal.first_fiscal_year for goal in goals)
-    last = min(max(goal.last_fiscal_year for goal in goals), current.fiscal_year)
-    # The goals' reporting quarters so far, and any other quarter something was published in.
-    quarters = {
-        FiscalPeriod(year, quarter)
-        for year in range(first, last + 1)
-        for quarter in (1, 2, 3, 4)
-        if FiscalPeriod(year, quarter) <= current
-    }
+    for goal in goals:
+        if not hasattr(goal, "last_published_key"):
+            # What ``reporting_quarter`` would otherwise ask for, goal by goal.
+            goal.last_published_key = max(
+                (period.key for goal_id, period in published if goal_id == goal.pk),
+                default=None,
+            )
+    quarters = {quarter for goal in goals for quarter in _goal_quarters(goal)}
     quarters = sorted(quarters | {period for _goal, period in published})
     rows = []
     for goal in goals:

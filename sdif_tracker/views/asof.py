@@ -1,6 +1,6 @@
-"""Pages over the plan's past: two quarters compared (readers) and reverting a milestone,
-strategy or goal to an earlier version (admins). The as-of dashboard and plan are the
-ordinary pages with ``?as_of=`` (sdif_tracker/views.py)."""
+"""Pages over the plan's past: two quarters compared, each as reported for (readers), and
+reverting a milestone, strategy or goal to an earlier version (admins). The dashboard and
+plan of the past are the ordinary pages with ``?quarter=`` or ``?as_of=``."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ from strategies.periods import FiscalPeriod
 # -- compare two quarters ------------------------------------------------------------------
 
 
-def _quarter(request, name: str, default: FiscalPeriod, latest: FiscalPeriod) -> FiscalPeriod:
+def _quarter(request, name: str, default: FiscalPeriod, quarters: list[FiscalPeriod]):
+    """The quarter asked for as ``name``: one of ``quarters`` (the goal's up to its
+    reporting quarter), else ``default`` with a message saying why."""
     text = request.GET.get(name, "").strip()
     if not text:
         return default
@@ -37,8 +39,10 @@ def _quarter(request, name: str, default: FiscalPeriod, latest: FiscalPeriod) ->
     else:
         if not period.is_quarter:
             problem = _("“%(value)s” is not a quarter (write e.g. Q2 FY19).") % {"value": period}
-        elif period > latest:
-            problem = _("%(quarter)s has not started yet.") % {"quarter": period}
+        elif period > quarters[0]:
+            problem = _(
+                "Nothing is reported for %(quarter)s yet: the goal is reporting on %(current)s."
+            ) % {"quarter": period, "current": quarters[0]}
         else:
             return period
     messages.warning(
@@ -51,18 +55,18 @@ def _quarter(request, name: str, default: FiscalPeriod, latest: FiscalPeriod) ->
 @require_safe
 @login_required
 def goal_compare(request, slug):
-    """The goal at the end of two reporting quarters side by side, every difference
-    marked. Defaults to the previous quarter against the current one (so far)."""
+    """The goal as reported for two quarters side by side, every difference marked.
+    Defaults to the quarter before the reporting quarter against the reporting quarter."""
     goal = access.get_goal_for_user(request.user, slug)
-    quarters = asof.reporting_quarters(goal)
+    quarters = asof.goal_quarters(goal)
     current = quarters[0]
-    start = _quarter(request, "from", current.previous_quarter(), current)
-    end = _quarter(request, "to", current, current)
+    start = _quarter(request, "from", quarters[1] if len(quarters) > 1 else current, quarters)
+    end = _quarter(request, "to", current, quarters)
     if start > end:
         messages.info(request, _("The earlier quarter is shown first."))
         start, end = end, start
-    before = asof.plan_as_of(goal, asof.quarter_moment(start))
-    after = asof.plan_as_of(goal, asof.quarter_moment(end))
+    before = asof.plan_as_of(goal, asof.ReportedFor(start))
+    after = asof.plan_as_of(goal, asof.ReportedFor(end))
     context = {
         "goal": goal,
         "perms_goal": access.READ_ONLY,

@@ -101,7 +101,7 @@ def render_plan_pdf(request, goal: Goal) -> bytes:
     context.update(
         perms_goal=access.READ_ONLY,
         edition=publishing.edition_label(
-            published=context.get("published"), as_of=context.get("as_of")
+            goal, published=context.get("published"), as_of=context.get("as_of")
         ),
     )
     html = render_to_string("strategies/goal_plan_print.html", context)
@@ -189,7 +189,7 @@ def all_milestones_export(request, fmt):
 @login_required
 def plan_yaml(request, slug):
     """The goal's plan in the interchange format (admins), as ``manage.py export_plan``."""
-    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
+    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EXPORT_PLAN)
     return _download(
         export_plan(goal).encode(),
         filename=f"{goal.slug}-plan.yaml",

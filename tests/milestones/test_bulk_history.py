@@ -1,5 +1,6 @@
 """`generate_demo_data --history-rows N`: a million history rows that read like the app's."""
 
+import datetime
 import io
 
 import pytest
@@ -94,6 +95,22 @@ def test_the_rows_carry_the_audit_fields_the_service_writes(demo):
         assert update.author_id == service_row.history_user_id
         assert update.author_name == "system"
         assert update.comment.startswith("Update ")
+
+
+def test_both_rows_of_an_update_belong_to_its_reporting_quarter(demo):
+    """As ``record_status_update`` stamps them: "as reported for" a quarter reads them."""
+    cutoff = UpdateHistory.objects.latest("history_date").history_date
+
+    generate(history_rows=24)
+
+    for update in StatusUpdate.objects.filter(created_at__gt=cutoff):
+        update_row = UpdateHistory.objects.get(id=update.pk)
+        milestone_row = MilestoneHistory.objects.get(
+            id=update.milestone_id,
+            history_date=update.created_at - datetime.timedelta(microseconds=1),
+        )
+        assert update_row.history_quarter == milestone_row.history_quarter == update.period.key
+    assert not MilestoneHistory.objects.filter(history_quarter__isnull=True).exists()
 
 
 def test_the_reason_is_worded_as_the_service_words_it(demo):

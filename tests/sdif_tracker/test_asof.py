@@ -86,8 +86,10 @@ def test_a_moment_that_is_not_understood_says_why(text, problem):
 
 
 def test_the_label_names_the_quarter():
-    assert asof.Moment(FiscalPeriod(2019, 3).end).label == "30 June 2019 (end of Q3 FY19)"
-    assert asof.parse_moment("2019-05-15").label == "15 May 2019 (in Q3 FY19)"
+    assert asof.Moment(FiscalPeriod(2019, 3).end).label == (
+        "as recorded on 30 June 2019 (end of Q3 FY19)"
+    )
+    assert asof.parse_moment("2019-05-15").label == "as recorded on 15 May 2019 (in Q3 FY19)"
 
 
 # -- the dashboard as it stood ---------------------------------------------------------------
@@ -96,19 +98,27 @@ def test_the_label_names_the_quarter():
 def test_the_dashboard_shows_the_plan_at_the_end_of_q1_fy19_as_imported(viewer, story):
     page = dashboard(viewer, story.goal, as_of="Q1 FY19")
     assert banner(page) == (
-        "You are looking at the plan as it stood on 31 December 2018 (end of Q1 FY19). "
+        "You are looking at the plan as recorded on 31 December 2018 (end of Q1 FY19). "
         "Back to the current plan."
     )
     assert groups(page) == [
-        ("strategy-1", [5, 7]),
-        ("strategy-2", [6, 8]),  # 8 deleted later: present then; 9 not added yet
+        ("strategy-1", [5, 7, 10]),  # 10 deleted later: present then
+        ("strategy-2", [6, 8]),  # 9 not added yet
         ("strategy-3", [1, 3, 4]),
         ("strategy-4", [2]),
     ]
     for position, (status, comment) in story.originals.items():
         tr = row(page, position)
         assert tr.find("td", class_="milestone-comment").visible_text == (comment or "—")
-        assert cells(tr)[3] == {"on_track": "On track", "delayed": "Delayed", "tbd": "TBD"}[status]
+        assert (
+            cells(tr)[3]
+            == {
+                "on_track": "On track",
+                "delayed": "Delayed",
+                "tbd": "TBD",
+                "not_started": "Not started",
+            }[status]
+        )
     # Nothing to change in the past: no Update buttons, no action column.
     assert page.find_all("a", id="update-button-" + str(story.milestone(1).pk)) == []
     assert len(cells(row(page, 1))) == 8
@@ -125,12 +135,12 @@ def test_each_quarter_end_shows_the_statuses_comments_and_dues_of_that_moment(vi
     assert row(q3, 1).find("td", class_="milestone-comment").text == "OFAC shared more."
     assert [p for _, ps in groups(q3) for p in ps if p == 9] == [9]
     assert row(q3, 9).find("th").visible_text.startswith(NEW_TITLE)
-    assert row(q3, 8)  # deleted only in Q4
+    assert row(q3, 10)  # deleted only in Q4
     assert cells(row(q3, 2))[3] == "On track"
 
     q4 = get(viewer, story.goal.get_absolute_url(), as_of="2019-08-24")
     positions = [p for _, ps in groups(q4) for p in ps]
-    assert 8 not in positions and 9 in positions
+    assert 10 not in positions and 9 in positions
     assert cells(row(q4, 2))[3] == "Completed"
 
 
@@ -146,7 +156,7 @@ def test_the_matrix_and_the_quarter_grouping_are_of_that_moment(viewer, story):
     ]
     assert dict(groups(page))["FY20"] == [4]
     matrix = page.find("table", data_matrix=True)
-    assert matrix.find("tfoot").visible_text.split()[-1] == "9"
+    assert matrix.find("tfoot").visible_text.split()[-1] == "10"
 
 
 def test_filters_apply_to_the_past_and_keep_the_moment(viewer, story):
@@ -161,7 +171,7 @@ def test_filters_apply_to_the_past_and_keep_the_moment(viewer, story):
 
 def test_a_milestone_deleted_since_is_shown_without_a_link(viewer, story):
     page = dashboard(viewer, story.goal, as_of="Q3 FY19")
-    title = row(page, 8).find("th")
+    title = row(page, 10).find("th")
     assert title.find_all("a") == []
     assert "Deleted since" in title.visible_text
     assert row(page, 5).find("a").attrs["href"] == story.milestone(5).get_absolute_url()
@@ -170,11 +180,12 @@ def test_a_milestone_deleted_since_is_shown_without_a_link(viewer, story):
 def test_a_moment_before_the_goal_existed_says_so(viewer, story):
     page = dashboard(viewer, story.goal, as_of="2018-10-04")
     assert banner(page) == (
-        "The goal did not exist yet on 4 October 2018 (in Q1 FY19). Back to the current plan."
+        "There is no plan as recorded on 4 October 2018 (in Q1 FY19): the goal did not exist "
+        "yet. Back to the current plan."
     )
     assert page.find_all("tr", data_milestone_position=True) == []
     plan_page = plan(viewer, story.goal, as_of="2018-10-04")
-    assert "The goal did not exist yet on 4 October 2018" in banner(plan_page)
+    assert "There is no plan as recorded on 4 October 2018" in banner(plan_page)
     assert plan_page.find_all("article") == []
 
 
@@ -188,13 +199,14 @@ def test_a_bad_moment_shows_a_message_and_the_current_plan(viewer, story, value)
     assert "Showing the current plan." in plan(viewer, story.goal, as_of=value).text
 
 
-def test_the_picker_offers_every_ended_quarter_and_a_date(viewer, story):
+def test_the_picker_offers_the_goals_quarters_and_a_date(viewer, story):
     page = dashboard(viewer, story.goal)
-    options = page.find("form", data_asof_quarter=True).find_all("option")
-    # The goal's first fiscal year is FY18; on 25 August 2019 Q3 FY19 is the last ended.
-    assert [o.attrs["value"] for o in options][:2] == ["2019-06-30", "2019-03-31"]
-    assert options[-1].attrs["value"] == "2017-12-31"
-    assert options[0].visible_text == "Q3 FY19 (30 June 2019)"
+    select = page.find("form", data_asof_quarter=True).find("select")
+    options = select.find_all("option")
+    # The goal's first quarter is Q1 FY18; it reports on Q4 FY19 (Q3 FY19 published).
+    assert select.attrs["name"] == "quarter"
+    assert [o.attrs["value"] for o in options][:2] == ["Q4 FY19", "Q3 FY19"]
+    assert options[-1].attrs["value"] == "Q1 FY18"
     date_input = page.find("form", data_asof_date=True).find("input", type="date")
     assert date_input.attrs["name"] == "as_of"
 
@@ -205,17 +217,13 @@ def test_the_picker_offers_every_ended_quarter_and_a_date(viewer, story):
 def test_the_plan_shows_the_key_milestones_of_that_moment(viewer, story):
     page = plan(viewer, story.goal, as_of="Q3 FY19")
     assert banner(page).startswith(
-        "You are looking at the plan as it stood on 30 June 2019 (end of Q3 FY19)."
+        "You are looking at the plan as recorded on 30 June 2019 (end of Q3 FY19)."
     )
     table = page.find("table", class_="plan-milestones")
     rows = table.find("tbody").find_all("tr")
-    assert [int(tr.attrs["data-milestone-position"]) for tr in rows] == list(range(1, 10))
-    assert cells(rows[3])[1:5] == [
-        "FY20 (originally Q4 FY19)",
-        "3",
-        "Delayed",
-        "Status: On track → Delayed Due moved: Q4 FY19 → FY20 Comment changed",
-    ]
+    assert [int(tr.attrs["data-milestone-position"]) for tr in rows] == list(range(1, 11))
+    # Changed in an update for Q2 FY19: as reported for Q2 it was already so.
+    assert cells(rows[3])[1:5] == ["Q4 FY19 (revised: FY20)", "3", "Delayed for FY20", "No change"]
     assert cells(rows[3])[-1] == "Moved to next year."
     strategies = [li.text for li in page.find("section", id="strategies").find_all("li")]
     assert not any(STRATEGY_4_TITLE in s for s in strategies)  # retitled only in Q4
@@ -233,33 +241,35 @@ def test_the_plan_after_the_retitle_shows_the_new_strategy_title(viewer, story):
         int(tr.attrs["data-milestone-position"])
         for tr in page.find("table", class_="plan-milestones").find("tbody").find_all("tr")
     ]
-    assert positions == [1, 2, 3, 4, 5, 6, 7, 9]
+    assert positions == [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
 
 # -- change since last quarter -----------------------------------------------------------------
 
 
 def test_change_since_last_quarter_on_the_q3_dashboard(viewer, story):
-    # As of 30 June 2019, compared with the end of Q2 FY19 (31 March).
+    # As recorded on 30 June 2019, compared with the plan as reported for Q2 FY19 by
+    # then: the Q2 updates of #1, #3 and #4; the imported plan belongs to Q3 FY19.
     page = dashboard(viewer, story.goal, as_of="Q3 FY19")
     assert shown(page) == {
-        1: ("On track", "Comment changed"),
-        2: ("On track", "No change"),
-        3: ("At risk", "No change"),  # changed in Q2, not since
-        4: ("Delayed", "Status: On track → Delayed Due moved: Q4 FY19 → FY20 Comment changed"),
-        5: ("Delayed", "No change"),
-        6: ("Delayed", "No change"),
-        7: ("TBD", "No change"),
-        8: ("TBD", "No change"),
+        1: ("On track", "No change"),
+        2: ("On track", "New"),
+        3: ("At risk", "No change"),
+        4: ("Delayed", "No change"),
+        5: ("Delayed", "New"),
+        6: ("Delayed", "New"),
+        7: ("TBD", "New"),
+        8: ("TBD", "New"),
         9: ("Not started", "New"),
+        10: ("Not started", "No change"),  # added while the goal reported on Q1 FY19
     }
     assert page.find("p", data_since=True).text == (
-        "“Since last quarter” shows what changed since the end of Q2 FY19 (31 March 2019)."
+        "“Since last quarter” shows what changed since the plan as reported for Q2 FY19."
     )
 
 
 def test_change_since_last_quarter_on_the_current_dashboard_and_plan(viewer, story):
-    # Today is 25 August 2019: compared with the end of Q3 FY19.
+    # The goal reports on Q4 FY19: compared with the plan as reported for Q3 FY19.
     page = dashboard(viewer, story.goal)
     since = {p: s for p, (_, s) in shown(page).items()}
     assert since == {
@@ -270,6 +280,7 @@ def test_change_since_last_quarter_on_the_current_dashboard_and_plan(viewer, sto
         5: "No change",
         6: "No change",
         7: "No change",
+        8: "No change",
         9: "No change",
     }
     table = plan(viewer, story.goal).find("table", class_="plan-milestones")
@@ -277,7 +288,7 @@ def test_change_since_last_quarter_on_the_current_dashboard_and_plan(viewer, sto
         tr.find("td", class_="since-last-quarter").visible_text
         for tr in table.find("tbody").find_all("tr")
     ]
-    assert plan_since == [since[p] for p in (1, 2, 3, 4, 5, 6, 7, 9)]
+    assert plan_since == [since[p] for p in (1, 2, 3, 4, 5, 6, 7, 8, 9)]
 
 
 def test_a_moved_milestone_says_where_it_went(viewer, story):

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.html_dom import parse
-from tests.sdif_tracker.asof_story import NEW_TITLE, STRATEGY_4_TITLE
+from tests.sdif_tracker.asof_story import STRATEGY_4_TITLE
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def milestone_rows(page):
 
 def kinds(page, story):
     ids = {m.pk: p for p, m in story.by_position.items()}
-    ids.update({pk: 8 for pk in milestone_rows(page) if pk not in ids})  # the deleted one
+    ids.update({pk: 10 for pk in milestone_rows(page) if pk not in ids})  # the deleted one
     return {ids[pk]: tr.attrs["data-milestone-diff"] for pk, tr in milestone_rows(page).items()}
 
 
@@ -41,37 +41,60 @@ def changed_fields(tr):
     return [li.attrs["data-changed"] for li in tr.find_all("li", data_changed=True)]
 
 
-def test_it_marks_added_removed_and_changed_milestones_between_q2_and_q4(reader, story):
-    page = compare(reader, story.goal, **{"from": "Q2 FY19", "to": "Q4 FY19"})
+def test_it_marks_added_removed_and_changed_milestones_between_q3_and_q4(reader, story):
+    from audit.history import recorded_change
+    from milestones.models import Milestone
+    from strategies.periods import FiscalPeriod
+
+    # Added now, while the goal reports on Q4 FY19: it belongs to Q4.
+    with recorded_change(user=story.leader, reason="Added"):
+        added = Milestone(
+            goal=story.goal, position=11, title="Brief the G7.", due=FiscalPeriod(2020)
+        )
+        added.full_clean()
+        added.save()
+    story.by_position[11] = added
+
+    page = compare(reader, story.goal, **{"from": "Q3 FY19", "to": "Q4 FY19"})
+
     assert kinds(page, story) == {
-        1: "changed",
+        1: "unchanged",
         2: "changed",
         3: "unchanged",
-        4: "changed",
+        4: "unchanged",
         5: "unchanged",
         6: "unchanged",
         7: "unchanged",
-        8: "removed",
-        9: "added",
+        8: "unchanged",
+        9: "unchanged",
+        10: "removed",
+        11: "added",
     }
     rows = milestone_rows(page)
-    assert changed_fields(rows[story.milestone(1).pk]) == ["comment"]
-    assert changed_fields(rows[story.milestone(2).pk]) == ["status", "comment"]
-    assert changed_fields(rows[story.milestone(4).pk]) == ["status", "due", "comment"]
-    four = rows[story.milestone(4).pk]
-    before = four.find("td", class_="compare-before")
-    after = four.find("td", class_="compare-after")
+    two = rows[story.milestone(2).pk]
+    assert changed_fields(two) == ["status", "comment"]
+    before = two.find("td", class_="compare-before")
+    after = two.find("td", class_="compare-after")
     assert before.find("dd", data_field="status").visible_text == "On track"
-    assert after.find("dd", data_field="status").visible_text == "Delayed"
-    assert after.find("dd", data_field="due").visible_text == "FY20 (originally Q4 FY19)"
+    assert after.find("dd", data_field="status").visible_text == "Completed"
     # Marked in words, not only by colour.
     assert "Status (changed)" in after.visible_text
-    assert rows[story.milestone(9).pk].find("th").text == NEW_TITLE
-    assert "Not yet in the plan" in rows[story.milestone(9).pk].visible_text
+    assert rows[added.pk].find("th").text == "Brief the G7."
+    assert "Not yet in the plan" in rows[added.pk].visible_text
     assert page.find("p", data_compare_summary=True).visible_text == (
-        "From 31 March 2019 (end of Q2 FY19) to 25 September 2019 (in Q4 FY19): "
-        "1 key milestone added, 1 removed, 3 changed, 4 unchanged; 1 strategy changed."
+        "From the plan as reported for Q3 FY19 to the plan as reported for Q4 FY19: "
+        "1 key milestone added, 1 removed, 1 changed, 8 unchanged; 1 strategy changed."
     )
+
+
+def test_a_late_update_for_an_earlier_quarter_belongs_to_it(reader, story):
+    """#4's update for Q2 FY19 was typed on 15 May 2019, after the plan arrived: as
+    reported for Q3 FY19 it is already Delayed, and it does not differ in Q4."""
+    page = compare(reader, story.goal, **{"from": "Q3 FY19", "to": "Q4 FY19"})
+    four = milestone_rows(page)[story.milestone(4).pk]
+    before = four.find("td", class_="compare-before")
+    assert before.find("dd", data_field="status").visible_text == "Delayed"
+    assert before.find("dd", data_field="due").visible_text == "FY20 (originally Q4 FY19)"
 
 
 def test_it_marks_strategies_added_removed_and_retitled(reader, story):
@@ -90,9 +113,11 @@ def test_it_marks_strategies_added_removed_and_retitled(reader, story):
 
 
 def test_it_marks_a_strategy_change(reader, clock, story):
+    from milestones.models import Milestone
     from milestones.services import move_milestone
 
-    milestone = story.milestone(9)
+    # Fetched afresh, as the request moving it would: the move belongs to Q4 FY19.
+    milestone = Milestone.objects.get(pk=story.milestone(9).pk)
     move_milestone(
         milestone=milestone,
         user=story.leader,
@@ -121,7 +146,10 @@ def test_it_defaults_to_the_previous_quarter_against_the_current_one(reader, sto
     [
         ({"from": "sideways"}, "is not a fiscal period"),
         ({"from": "FY19"}, "“FY19” is not a quarter"),
-        ({"to": "Q2 FY21"}, "Q2 FY21 has not started yet."),
+        (
+            {"to": "Q2 FY21"},
+            "Nothing is reported for Q2 FY21 yet: the goal is reporting on Q4 FY19.",
+        ),
     ],
 )
 def test_bad_quarters_give_a_message_and_the_default(reader, story, params, message):
@@ -130,10 +158,11 @@ def test_bad_quarters_give_a_message_and_the_default(reader, story, params, mess
     assert page.find("table", class_="compare-milestones")
 
 
-def test_a_quarter_before_the_goal_existed_shows_everything_as_added(reader, story):
-    page = compare(reader, story.goal, **{"from": "Q4 FY18", "to": "Q1 FY19"})
+def test_a_quarter_before_the_plan_was_reported_shows_everything_as_added(reader, story):
+    """The plan arrived as the Q3 FY19 update: nothing of the goal belongs to Q2."""
+    page = compare(reader, story.goal, **{"from": "Q2 FY19", "to": "Q3 FY19"})
     assert set(kinds(page, story).values()) == {"added"}
-    assert "The goal did not exist yet on 30 September 2018" in page.text
+    assert "There is no plan as reported for Q2 FY19." in page.text
 
 
 def test_it_is_404_for_an_outsider(client, story):

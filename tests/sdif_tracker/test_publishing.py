@@ -12,7 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.history import recorded_change
 from milestones.models import Milestone, ProgressSummary, Risk, Status
+from milestones.quarters import forget_reporting_quarter
 from milestones.services import (
     PublishedSummaryError,
     publish_quarter,
@@ -20,7 +22,7 @@ from milestones.services import (
     save_progress_summary,
 )
 from sdif_tracker import exports
-from strategies.models import Role, Sensitivity
+from strategies.models import Goal, Role, Sensitivity
 from strategies.periods import FiscalPeriod
 from strategies.services import update_strategy
 from tests.factories import (
@@ -34,7 +36,7 @@ from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
 
-Q2_FY19, Q3_FY19, Q4_FY19 = FiscalPeriod(2019, 2), FiscalPeriod(2019, 3), FiscalPeriod(2019, 4)
+Q4_FY19, Q1_FY20 = FiscalPeriod(2019, 4), FiscalPeriod(2020, 1)
 
 # The seed's sections, in its order (ids of the plan page's sections).
 SECTION_ORDER = [
@@ -92,15 +94,22 @@ def messages_of(response) -> list[str]:
 
 @pytest.fixture
 def sdif(request, clock):
-    """The SDIF plan imported at the start of FY19, and its leader; the clock stays in Q3."""
+    """The SDIF plan imported at the start of FY19 (its Q3 FY19 update published), its
+    period run on into FY20 so that a quarter follows Q4 FY19, and its leader; the clock
+    stays in Q1 FY20, while the goal reports on Q4 FY19."""
     clock.set(2018, 10, 5, 10, 0)
     goal = request.getfixturevalue("sdif_goal")
+    with recorded_change(reason="A second year"):
+        goal.last_fiscal_year = 2020
+        goal.save()
     leader = MembershipFactory(goal=goal, role=Role.LEADER, user__username="leader").user
-    clock.set(2019, 6, 20, 9, 0)
+    clock.set(2019, 10, 20, 9, 0)
+    forget_reporting_quarter(goal)  # worked out again for the day
     return goal, leader
 
 
-def write_update(goal, user, period=Q3_FY19, **changes):
+def write_update(goal, user, period=Q4_FY19, **changes):
+    goal = Goal.objects.get(pk=goal.pk)  # as a request would: today's reporting quarter
     data = {**UPDATE, **changes}
     summary = data.pop("summary")
     return save_progress_summary(
@@ -163,7 +172,7 @@ def test_the_sdif_pdf_has_the_same_text_as_the_page(client, sdif_goal):
         "Goal Structure & Strategies",
         "Key External Factors",
         "History",
-        "Summary of Progress – FY19",
+        "Summary of Progress – Q3 FY19",  # the plan ships as its Q3 FY19 update
         "Key Milestones",
         "Key Indicators",
         "Data Accuracy and Reliability",
@@ -204,11 +213,11 @@ def test_a_leader_writes_the_whole_quarterly_update_through_the_form(sdif):
     goal, leader = sdif
     response = client_for(leader).post(
         reverse("progress_edit", kwargs={"slug": goal.slug}),
-        {"period": "Q3 FY19", "version": "", **UPDATE},
+        {"period": "Q4 FY19", "version": "", **UPDATE},
     )
 
     assert response.status_code == 302
-    saved = ProgressSummary.objects.get(goal=goal, period=Q3_FY19)
+    saved = ProgressSummary.objects.get(goal=goal, period=Q4_FY19)
     assert (saved.risk, saved.likelihood, saved.next_steps) == (
         "medium",
         "uncertain",
@@ -217,7 +226,7 @@ def test_a_leader_writes_the_whole_quarterly_update_through_the_form(sdif):
     assert saved.data_limitations == "Sensitive data are withheld."
     assert saved.history.latest().history_user == leader
     plan = page(client_for(leader), plan_url(goal))
-    section = plan.find("section", data_progress_period="Q3 FY19")
+    section = plan.find("section", data_progress_period="Q4 FY19")
     assert "Hold the July meetings." in section.text
     assert section.find(data_risk="medium").text == "Medium"
     statement = plan.find("section", id="data-accuracy").text
@@ -228,14 +237,14 @@ def test_a_high_risk_needs_improvement_actions_and_nothing_is_saved_without(sdif
     goal, leader = sdif
     response = client_for(leader).post(
         reverse("progress_edit", kwargs={"slug": goal.slug}),
-        {"period": "Q3 FY19", "version": "", **UPDATE, "risk": "high"},
+        {"period": "Q4 FY19", "version": "", **UPDATE, "risk": "high"},
     )
 
     assert response.status_code == 400
     assert "improvement actions are required when the risk is high" in response.content.decode()
-    assert not ProgressSummary.objects.filter(goal=goal, period=Q3_FY19).exists()
+    assert not ProgressSummary.objects.filter(goal=goal, period=Q4_FY19).exists()
     with pytest.raises(ValidationError) as error:
-        ProgressSummary(goal=goal, period=Q3_FY19, summary="x", risk=Risk.HIGH).full_clean()
+        ProgressSummary(goal=goal, period=Q4_FY19, summary="x", risk=Risk.HIGH).full_clean()
     assert "improvement_actions" in error.value.message_dict
 
 
@@ -243,18 +252,18 @@ def test_an_unknown_risk_is_refused_by_the_form_and_the_database(sdif):
     goal, leader = sdif
     response = client_for(leader).post(
         reverse("progress_edit", kwargs={"slug": goal.slug}),
-        {"period": "Q3 FY19", "version": "", **UPDATE, "risk": "catastrophic"},
+        {"period": "Q4 FY19", "version": "", **UPDATE, "risk": "catastrophic"},
     )
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     with pytest.raises(IntegrityError), transaction.atomic():
-        ProgressSummaryFactory(goal=goal, period=Q3_FY19, risk="severe")
+        ProgressSummaryFactory(goal=goal, period=Q4_FY19, risk="severe")
 
 
 def test_the_database_refuses_a_published_update_without_a_risk(sdif):
     goal, leader = sdif
     with pytest.raises(IntegrityError), transaction.atomic():
-        ProgressSummaryFactory(goal=goal, period=Q3_FY19, published_at="2019-06-20T10:00Z")
+        ProgressSummaryFactory(goal=goal, period=Q4_FY19, published_at="2019-10-20T10:00Z")
 
 
 # -- publishing ---------------------------------------------------------------------------
@@ -269,34 +278,34 @@ def publish(user, goal, period):
 def test_publishing_a_quarter_freezes_its_plan_against_later_edits(sdif, clock):
     goal, leader = sdif
     write_update(goal, leader)
-    response = publish(leader, goal, "Q3 FY19")
-    assert "Published the Q3 FY19 update." in " ".join(messages_of(response))
-    summary = ProgressSummary.objects.get(goal=goal, period=Q3_FY19)
+    response = publish(leader, goal, "Q4 FY19")
+    assert "Published the Q4 FY19 update." in " ".join(messages_of(response))
+    summary = ProgressSummary.objects.get(goal=goal, period=Q4_FY19)
     assert summary.is_published and summary.published_by == leader
     reader = UserFactory()
-    frozen = article_text(client_for(reader), goal, "Q3 FY19")
+    frozen = article_text(client_for(reader), goal, "Q4 FY19")
     assert "On track" in frozen and "Treasury has scheduled a meeting for July 2019" in frozen
 
     # Later the same day and the next quarter: a milestone, a strategy and the goal change.
-    clock.set(2019, 6, 20, 9, 5)
+    clock.set(2019, 10, 20, 9, 5)
     senior = Milestone.objects.get(goal=goal, position=3)
     record_status_update(
         milestone=senior,
         user=leader,
         status=Status.DELAYED,
         comment="Postponed by Mexico.",
-        period=Q3_FY19,
+        period=Q1_FY20,  # Q4 FY19 is published: the update is the next quarter's
         revised_due=FiscalPeriod(2020),
         expected_version=senior.version,
     )
-    clock.set(2019, 7, 10, 9, 0)
+    clock.set(2019, 11, 10, 9, 0)
     update_strategy(
         strategy=goal.strategies.get(number=4), user=leader, number=4, title="Renamed strategy"
     )
-    write_update(goal, leader, period=Q4_FY19, summary="- A new quarter.")
+    write_update(goal, leader, period=Q1_FY20, summary="- A new quarter.")
 
     # A fresh sign-in: the clock moved past the session's idle timeout.
-    assert article_text(client_for(reader), goal, "Q3 FY19") == frozen
+    assert article_text(client_for(reader), goal, "Q4 FY19") == frozen
     current = page(client_for(reader), plan_url(goal)).find("article").text
     assert "Postponed by Mexico." in current and "Renamed strategy" in current
     assert "Postponed by Mexico." not in frozen and "Renamed strategy" not in frozen
@@ -305,15 +314,15 @@ def test_publishing_a_quarter_freezes_its_plan_against_later_edits(sdif, clock):
 def test_the_published_quarter_shows_only_its_update_and_who_published_it(sdif):
     goal, leader = sdif
     write_update(goal, leader)
-    publish(leader, goal, "Q3 FY19")
-    write_update(goal, leader, period=Q4_FY19, summary="- Next quarter's draft.")
+    publish(leader, goal, "Q4 FY19")
+    write_update(goal, leader, period=Q1_FY20, summary="- Next quarter's draft.")
 
-    plan = page(client_for(leader), plan_url(goal), quarter="Q3 FY19")
+    plan = page(client_for(leader), plan_url(goal), quarter="Q4 FY19")
 
     periods = [s.attrs["data-progress-period"] for s in plan.find_all(data_progress_period=True)]
-    assert periods == ["Q3 FY19"]
-    banner = plan.find(data_published_quarter="Q3 FY19").text
-    assert "Q3 FY19 was published on 20 June 2019" in banner and "by leader" in banner
+    assert periods == ["Q4 FY19"]
+    banner = plan.find(data_published_quarter="Q4 FY19").text
+    assert "Q4 FY19 was published on 20 October 2019" in banner and "by leader" in banner
     # Read-only: no edit links, no publish buttons on a published quarter.
     assert not plan.find("article").find_all("a", href=True)
     assert not plan.find_all("form", action=reverse("publish_quarter", kwargs={"slug": goal.slug}))
@@ -324,13 +333,13 @@ def test_the_published_plan_is_citable_by_its_quarter_for_anyone_who_may_read_it
     goal.sensitivity = Sensitivity.PUBLIC
     goal.save()
     write_update(goal, leader)
-    publish(leader, goal, "Q3 FY19")
+    publish(leader, goal, "Q4 FY19")
 
-    anonymous = page(Client(), plan_url(goal), quarter="Q3+FY19".replace("+", " "))
+    anonymous = page(Client(), plan_url(goal), quarter="Q4+FY19".replace("+", " "))
 
-    assert anonymous.find(data_published_quarter="Q3 FY19")
-    assert ProgressSummary.objects.get(period=Q3_FY19).get_absolute_url() == (
-        f"/goals/{goal.slug}/plan/?quarter=Q3+FY19"
+    assert anonymous.find(data_published_quarter="Q4 FY19")
+    assert ProgressSummary.objects.get(period=Q4_FY19).get_absolute_url() == (
+        f"/goals/{goal.slug}/plan/?quarter=Q4+FY19"
     )
 
 
@@ -340,21 +349,21 @@ def test_the_published_plan_is_citable_by_its_quarter_for_anyone_who_may_read_it
         ("FY19", None, "Only a quarter's update is published"),
         ("Q5 FY19", None, "a quarter is Q1 to Q4"),
         ("", None, "Only a quarter's update is published"),
-        ("Q4 FY19", None, "Q4 FY19 has not started yet"),
-        ("Q3 FY19", None, "There is no update for Q3 FY19 to publish"),
-        ("Q3 FY19", {"risk": ""}, "Choose the risk category"),
-        ("Q3 FY19", {"risk": "high", "improvement_actions": ""}, "add the improvement actions"),
-        ("Q3 FY19", "published", "Already published: Q3 FY19 was published on"),
+        ("Q1 FY20", None, "Q1 FY20 is after the quarter being reported on, Q4 FY19"),
+        ("Q4 FY19", None, "There is no update for Q4 FY19 to publish"),
+        ("Q4 FY19", {"risk": ""}, "Choose the risk category"),
+        ("Q4 FY19", {"risk": "high", "improvement_actions": ""}, "add the improvement actions"),
+        ("Q4 FY19", "published", "Already published: Q4 FY19 was published on"),
     ],
 )
 def test_publishing_refuses_with_a_clear_message_and_changes_nothing(sdif, period, setup, message):
     goal, leader = sdif
     if setup == "published":
         write_update(goal, leader)
-        publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+        publish_quarter(goal=goal, user=leader, period=Q4_FY19)
     elif setup is not None:
         # Written around the form and the service, as an import or the admin might.
-        ProgressSummaryFactory(goal=goal, period=Q3_FY19, **setup)
+        ProgressSummaryFactory(goal=goal, period=Q4_FY19, **setup)
     before = list(ProgressSummary.objects.values_list("period", "published_at", "updated_at"))
 
     response = publish(leader, goal, period)
@@ -370,15 +379,15 @@ def test_publishing_refuses_with_a_clear_message_and_changes_nothing(sdif, perio
 def test_editing_a_published_update_opens_the_next_quarters_draft(sdif):
     goal, leader = sdif
     write_update(goal, leader)
-    publish(leader, goal, "Q3 FY19")
+    publish(leader, goal, "Q4 FY19")
     url = reverse("progress_edit", kwargs={"slug": goal.slug})
     client = client_for(leader)
 
-    opened = client.get(url, {"period": "Q3 FY19"}, follow=True)
+    opened = client.get(url, {"period": "Q4 FY19"}, follow=True)
 
-    assert opened.redirect_chain == [(f"{url}?period=Q4+FY19", 302)]
-    assert "Here is the draft for Q4 FY19" in " ".join(messages_of(opened))
-    assert opened.context["form"].initial["period"] == Q4_FY19
+    assert opened.redirect_chain == [(f"{url}?period=Q1+FY20", 302)]
+    assert "Here is the draft for Q1 FY20" in " ".join(messages_of(opened))
+    assert opened.context["form"].initial["period"] == Q1_FY20
 
 
 def test_saving_over_a_published_update_is_refused_and_the_text_kept_for_the_next_quarter(
@@ -386,13 +395,13 @@ def test_saving_over_a_published_update_is_refused_and_the_text_kept_for_the_nex
 ):
     goal, leader = sdif
     published = write_update(goal, leader)
-    publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+    publish_quarter(goal=goal, user=leader, period=Q4_FY19)
     published.refresh_from_db()
 
     response = client_for(leader).post(
         reverse("progress_edit", kwargs={"slug": goal.slug}),
         {
-            "period": "Q3 FY19",
+            "period": "Q4 FY19",
             "version": published.version,
             **UPDATE,
             "summary": "- Rewritten.",
@@ -402,27 +411,46 @@ def test_saving_over_a_published_update_is_refused_and_the_text_kept_for_the_nex
     assert response.status_code == 409
     assert "does not change; nothing was saved" in response.content.decode()
     form = parse(response.content).find("form", action=reverse("progress_edit", args=[goal.slug]))
-    assert form.find("input", name="period").attrs["value"] == "Q4 FY19"
+    assert form.find("input", name="period").attrs["value"] == "Q1 FY20"
     assert form.find("textarea", name="summary").text == "- Rewritten."
     published.refresh_from_db()
     assert published.summary == UPDATE["summary"]
-    assert not ProgressSummary.objects.filter(goal=goal, period=Q4_FY19).exists()
+    assert not ProgressSummary.objects.filter(goal=goal, period=Q1_FY20).exists()
     with pytest.raises(PublishedSummaryError):
-        save_progress_summary(goal=goal, user=leader, period=Q3_FY19, summary="- Again.")
+        save_progress_summary(goal=goal, user=leader, period=Q4_FY19, summary="- Again.")
 
 
-def test_a_quarter_not_understood_or_not_published_shows_the_current_plan_and_says_so(sdif):
+def test_a_quarter_not_understood_shows_the_current_plan_and_says_so(sdif):
     goal, leader = sdif
     client = client_for(leader)
     for quarter, message in [
         ("Q9 FY19", "a quarter is Q1 to Q4"),
-        ("Q2 FY19", "No update has been published for Q2 FY19"),
-        ("FY19", "No update has been published for FY19"),
+        ("FY19", "“FY19” is not a quarter"),
     ]:
         response = client.get(plan_url(goal), {"quarter": quarter})
         assert response.status_code == 200
         assert message in " ".join(messages_of(response)), quarter
         assert not parse(response.content).find_all(data_published_quarter=True)
+        assert not parse(response.content).find_all("div", class_="asof-banner")
+
+
+def test_a_quarter_not_published_is_shown_as_reported_for_to_signed_in_users(sdif):
+    goal, leader = sdif
+    goal.sensitivity = Sensitivity.PUBLIC
+    goal.save()
+
+    plan = page(client_for(leader), plan_url(goal), quarter="Q2 FY19")
+    anonymous = Client().get(plan_url(goal), {"quarter": "Q2 FY19"})
+
+    # The plan arrived as its Q3 FY19 update: only the goal's own change belongs to Q2.
+    banner = plan.find("div", class_="asof-banner").visible_text
+    assert banner.startswith("You are looking at the plan as reported for Q2 FY19.")
+    assert "Q2 FY19 is not published yet" in banner
+    assert not plan.find_all("tr", data_milestone_position=True)
+    assert not plan.find_all(data_published_quarter=True)
+    # Work in progress is for signed-in readers: a visitor sees the current plan.
+    assert "No update has been published for Q2 FY19" in " ".join(messages_of(anonymous))
+    assert not parse(anonymous.content).find_all("div", class_="asof-banner")
 
 
 def test_leaders_see_publish_buttons_for_drafts_and_reviewers_do_not(sdif):
@@ -435,7 +463,7 @@ def test_leaders_see_publish_buttons_for_drafts_and_reviewers_do_not(sdif):
     for_reviewer = page(client_for(reviewer), plan_url(goal))
 
     form = for_leader.find("form", action=action)
-    assert form.find("input", name="period").attrs["value"] == "Q3 FY19"
+    assert form.find("input", name="period").attrs["value"] == "Q4 FY19"
     assert not for_reviewer.find_all("form", action=action)
 
 
@@ -444,33 +472,34 @@ def test_leaders_see_publish_buttons_for_drafts_and_reviewers_do_not(sdif):
 
 def test_the_heat_map_shows_each_published_risk_linking_to_its_quarter(sdif):
     goal, leader = sdif
-    write_update(goal, leader, period=Q2_FY19, risk=Risk.LOW)
-    publish_quarter(goal=goal, user=leader, period=Q2_FY19)
-    write_update(goal, leader, risk=Risk.HIGH, improvement_actions="- Escalate.")
-    publish_quarter(goal=goal, user=leader, period=Q3_FY19)
+    write_update(goal, leader, risk=Risk.LOW)
+    publish_quarter(goal=goal, user=leader, period=Q4_FY19)
+    write_update(goal, leader, period=Q1_FY20, risk=Risk.HIGH, improvement_actions="- Escalate.")
+    publish_quarter(goal=goal, user=leader, period=Q1_FY20)
 
     heatmap = page(client_for(leader), reverse("portfolio")).find("table", class_="risk-heatmap")
 
     header = [th.text for th in heatmap.find("thead").find_all("th")]
-    assert header[0] == "Goal" and header[-2:] == ["Q2 FY19", "Q3 FY19"]
+    # The goal's quarters up to the one it reports on now (Q2 FY20 has not begun).
+    assert header[0] == "Goal" and header[1] == "Q1 FY18" and header[-1] == "Q1 FY20"
     cells = {td.attrs["data-quarter"]: td for td in heatmap.find("tbody").find_all("td")}
-    assert cells["Q2 FY19"].visible_text == "Low"
-    assert cells["Q3 FY19"].visible_text == "High"
-    assert "risk-high" in cells["Q3 FY19"].attrs["class"]
-    assert cells["Q3 FY19"].find("a").attrs["href"] == f"/goals/{goal.slug}/plan/?quarter=Q3+FY19"
+    assert cells["Q4 FY19"].visible_text == "Low"
+    assert cells["Q1 FY20"].visible_text == "High"
+    assert "risk-high" in cells["Q1 FY20"].attrs["class"]
+    assert cells["Q1 FY20"].find("a").attrs["href"] == f"/goals/{goal.slug}/plan/?quarter=Q1+FY20"
     assert cells["Q1 FY19"].visible_text == "—"
 
 
 def test_the_heat_map_runs_the_same_queries_for_2_and_8_goals(clock, admin_user):
-    clock.set(2019, 6, 20, 9, 0)
+    clock.set(2019, 10, 20, 9, 0)
     client = client_for(admin_user)
 
     def add_goals(count):
         for _ in range(count):
             goal = GoalFactory()
             MilestoneFactory(goal=goal)
-            ProgressSummaryFactory(goal=goal, period=Q3_FY19, risk=Risk.LOW)
-            publish_quarter(goal=goal, user=admin_user, period=Q3_FY19)
+            ProgressSummaryFactory(goal=goal, period=Q4_FY19, risk=Risk.LOW)
+            publish_quarter(goal=goal, user=admin_user, period=Q4_FY19)
 
     def count():
         with CaptureQueriesContext(connection) as queries:

@@ -11,6 +11,11 @@ List indexes in paths are **0-based**, as in JSON paths: ``milestones[4]`` is th
 milestone. Positions *in* the format — ``depends_on`` — and milestone numbers in
 messages are 1-based, as a published plan counts them ("See fifth milestone above").
 
+Format 2 (``apg-action-plan/2``, what an export writes) also carries the plan's past:
+each milestone's status updates and the goal's quarterly updates with their published
+state, imported as history stamped with their reporting quarters (``replay.py``); a
+format 1 file imports as before. See docs/action-plan-format.md.
+
 Beyond DESIGN.md's example the format carries the two model fields it would otherwise
 lose: ``strategies[].description`` and ``indicators[].direction`` (higher | lower).
 An export omits optional keys that are empty (null, "" or []); ``strategies`` and

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from strategies.periods import FiscalPeriod
 
-FORMAT = "apg-action-plan/1"
+# What an export writes; an import also reads the first version (no history in it).
+FORMAT = "apg-action-plan/2"
+FORMAT_1 = "apg-action-plan/1"
+FORMATS = {FORMAT_1: 1, FORMAT: 2}
 IMPORT_REASON = "Imported from action-plan YAML"
 # Aliases can expand a small file into a huge tree ("billion laughs"); a plan is small.
 MAX_NODES = 100_000
@@ -37,6 +41,24 @@ class StrategyData:
 
 
 @dataclass
+class UpdateData:
+    """One status update a milestone reported for a quarter (format 2)."""
+
+    line: int
+    quarter: FiscalPeriod
+    status: str
+    comment: str
+    revised_due: FiscalPeriod | None
+    reported_by: str
+    reported_on: datetime.date | None
+
+    @property
+    def key(self) -> tuple:
+        """What makes two updates the same one: recorded again, it is not added twice."""
+        return (self.quarter, self.status, self.comment, self.revised_due)
+
+
+@dataclass
 class MilestoneData:
     line: int
     position: int  # 1-based order in the file
@@ -49,13 +71,22 @@ class MilestoneData:
     comment: str
     depends_on: int | None  # 1-based position
     id: int | None = None  # the milestone's id in the database it was exported from
+    # Its status updates in the file's order (format 2); None: a format 1 file, which
+    # says nothing about history (what is recorded stays as it is).
+    updates: list[UpdateData] | None = None
 
 
 @dataclass
 class ProgressData:
+    """A quarterly update: format 1 gives only its summary (``details`` None), format 2
+    every field of it, and whether (and when) it was published."""
+
     line: int
     period: FiscalPeriod
     summary: str
+    details: dict[str, str] | None = None
+    published: bool = False
+    published_on: datetime.date | None = None
 
 
 @dataclass
@@ -80,6 +111,7 @@ class IndicatorData:
 class PlanData:
     """A checked plan, ready to write: model field values plus the line they came from."""
 
+    version: int  # of the format: 1 or 2
     agency_name: str
     agency_abbreviation: str | None  # None: not in the file, leave the agency's as is
     goal: dict[str, object]

@@ -6,8 +6,12 @@ from decimal import Decimal
 
 import yaml
 from django.db.models import Prefetch
+from django.utils import timezone
 
+from milestones.models import StatusUpdate
 from milestones.plan_yaml.data import FORMAT
+from milestones.plan_yaml.replay import published_on
+from milestones.plan_yaml.updates import QUARTERLY_KEYS
 from milestones.plan_yaml.values import _status_labels
 from strategies.models import (
     SECTION_FIELDS,
@@ -56,6 +60,38 @@ def _compact(mapping: dict) -> dict:
     return {key: value for key, value in mapping.items() if value not in (None, "", [], {})}
 
 
+def _updates(milestone, labels) -> list[dict]:
+    """A milestone's status updates quarter by quarter, in recorded order within each
+    quarter: the order an import replays them in, so a round trip is identical."""
+    updates = sorted(milestone.status_updates.all(), key=lambda u: u.period)
+    return [
+        _compact(
+            {
+                "quarter": str(u.period),
+                "status": labels.get(u.status, u.status),
+                "comment": u.comment,
+                "revised_due": str(u.revised_due) if u.revised_due else None,
+                "reported_by": u.author_name,
+                "reported_on": u.reported_on or timezone.localdate(u.created_at),
+            }
+        )
+        for u in updates
+    ]
+
+
+def _quarterly(summary) -> dict:
+    """A quarterly update with every field it has, and whether (and when) published."""
+    values = {name: getattr(summary, name, None) for name in QUARTERLY_KEYS}
+    values["period"] = str(summary.period)
+    values["published"] = summary.is_published
+    values["published_on"] = published_on(summary) if summary.is_published else None
+    return {
+        key: value
+        for key, value in values.items()
+        if key in ("period", "summary", "published") or value not in (None, "")
+    }
+
+
 def export_plan(goal: Goal, *, with_ids: bool = False) -> str:
     """The goal's plan as action-plan YAML, in a fixed number of queries.
 
@@ -66,7 +102,13 @@ def export_plan(goal: Goal, *, with_ids: bool = False) -> str:
     goal = Goal.objects.select_related("agency").get(pk=goal.pk)
     agency = goal.agency
     strategies = list(goal.strategies.order_by("number"))
-    milestones = list(goal.milestones.select_related("strategy").order_by("position", "id"))
+    milestones = list(
+        goal.milestones.select_related("strategy")
+        .order_by("position", "id")
+        .prefetch_related(
+            Prefetch("status_updates", queryset=StatusUpdate.objects.order_by("created_at", "id"))
+        )
+    )
     positions = {m.pk: index for index, m in enumerate(milestones, start=1)}
     progress = list(goal.progress_summaries.order_by("period"))
     indicators = list(
@@ -113,11 +155,12 @@ def export_plan(goal: Goal, *, with_ids: bool = False) -> str:
                     "depends_on": None if with_ids else positions.get(m.depends_on_id),
                     "depends_on_id": m.depends_on_id if with_ids else None,
                     "comment": m.comment,
+                    "updates": _updates(m, labels),
                 }
             )
             for m in milestones
         ],
-        "progress": [{"period": str(p.period), "summary": p.summary} for p in progress],
+        "progress": [_quarterly(p) for p in progress],
         "indicators": [
             _compact(
                 {

@@ -3,11 +3,12 @@ the walk over its sections (the goal in ``goal.py``, single values in ``values.p
 
 from __future__ import annotations
 
-from milestones.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
+from milestones.forms import COMMENT_MAX_LENGTH
 from milestones.models import Milestone
 from milestones.plan_yaml.data import (
     DOCUMENT,
     FORMAT,
+    FORMATS,
     IndicatorData,
     IndicatorValueData,
     MilestoneData,
@@ -18,6 +19,7 @@ from milestones.plan_yaml.data import (
 )
 from milestones.plan_yaml.goal import GoalReader
 from milestones.plan_yaml.loader import _load, _Mapping
+from milestones.plan_yaml.updates import UpdatesReader
 from milestones.plan_yaml.values import (
     _MISSING,
     _describe,
@@ -39,7 +41,7 @@ from strategies.periods import FiscalPeriod
 _STRATEGY_NUMBERS = StrategyForm.base_fields["number"]
 
 
-class _Reader(GoalReader):
+class _Reader(GoalReader, UpdatesReader):
     """Checks a loaded document against the format, section by section, collecting every
     error."""
 
@@ -61,10 +63,11 @@ class _Reader(GoalReader):
         if value is _MISSING:
             self.error(document.line, "format", f"is required: format: {FORMAT}")
             return None
-        if value != FORMAT:
+        if not isinstance(value, str) or value not in FORMATS:
             # Another format (or version) has other keys: checking them would only add noise.
             self.error(line, path, f'expected "{FORMAT}", not {value!r}')
             return None
+        self.version = FORMATS[value]
         root = self.keys(
             document,
             "",
@@ -82,8 +85,11 @@ class _Reader(GoalReader):
             agency, "abbreviation", "agency", max_length=_max_length(Agency, "abbreviation")
         )
         goal, goal_line, slug_line = self.read_goal(root)
+        if goal["first_fiscal_year"] is not None:
+            self.goal_years = (goal["first_fiscal_year"], goal["last_fiscal_year"])
         strategies = self.read_strategies(root)
         plan = PlanData(
+            version=self.version,
             agency_name=agency_name,
             agency_abbreviation=abbreviation if agency.get("abbreviation") is not None else None,
             goal=goal,
@@ -155,6 +161,7 @@ class _Reader(GoalReader):
                     "depends_on",
                     "depends_on_id",
                     "comment",
+                    *(("updates",) if self.version >= 2 else ()),
                 ),
             )
             if item is None:
@@ -247,6 +254,7 @@ class _Reader(GoalReader):
                     ),
                     depends_on=depends_on,
                     id=milestone_id,
+                    updates=self.read_updates(item, path) if self.version >= 2 else None,
                 )
             )
         # depends_on_id (export_plan --with-ids) names the milestone in this file with
@@ -274,29 +282,19 @@ class _Reader(GoalReader):
         progress: list[ProgressData] = []
         first_line: dict[FiscalPeriod, int] = {}
         for item, path, line in self.sequence(root, "progress", ""):
-            item = self.keys(item, path, line, ("period", "summary"))
-            if item is None:
+            data = self.read_quarterly(item, path, line, self.version)
+            if data is None:
                 continue
-            period = self.period(
-                item, "period", path, ongoing="a summary of progress is for a quarter or a year"
-            )
-            summary = self.text(
-                item,
-                "summary",
-                path,
-                required=True,
-                max_length=SUMMARY_MAX_LENGTH,
-                multiline=True,
-            )
-            if period is not None and period in first_line:
+            period = data.period
+            if period in first_line:
                 self.error(
                     item.key_lines["period"],
                     f"{path}.period",
                     f"{period} has a summary already (line {first_line[period]})",
                 )
-            elif period is not None:
+            else:
                 first_line[period] = item.key_lines["period"]
-                progress.append(ProgressData(line, period, summary))
+                progress.append(data)
         return progress
 
     def read_indicators(self, root) -> list[IndicatorData]:

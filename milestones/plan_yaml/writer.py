@@ -7,10 +7,18 @@ from django.db import transaction
 from django.db.models import Count, ProtectedError, RestrictedError
 
 from audit.history import get_system_user, recorded_change
-from milestones.models import Milestone, ProgressSummary
+from milestones.models import Milestone
 from milestones.plan_yaml.data import IMPORT_REASON, MilestoneData, PlanData, PlanError
 from milestones.plan_yaml.loader import _where
 from milestones.plan_yaml.reader import parse_plan
+from milestones.plan_yaml.replay import (
+    STATE_FIELDS,
+    first_reported_quarter,
+    initial_state,
+    new_updates,
+    replay,
+)
+from milestones.quarters import forget_reporting_quarter, published_quarters
 from strategies.models import (
     PROGRAM_FIELDS,
     SECTION_FIELDS,
@@ -20,6 +28,7 @@ from strategies.models import (
     IndicatorValue,
     Strategy,
 )
+from strategies.periods import FiscalPeriod
 
 # -- writing ---------------------------------------------------------------------------
 
@@ -108,26 +117,50 @@ def import_plan(
     plan = parse_plan(text)
     # The system user (the default actor) is looked up, or made on a fresh database,
     # inside the transaction: an import refused while writing leaves not even it behind.
-    with (
-        transaction.atomic(),
-        recorded_change(
-            user=user or get_system_user(), reason=reason or IMPORT_REASON, source=source
-        ),
-    ):
-        goal = Goal.objects.select_for_update().filter(slug=plan.slug).first()
-        if goal is not None and not replace:
-            raise PlanError(
-                [
-                    _where(
-                        plan.slug_line,
-                        "goal.slug",
-                        f'a goal with slug "{plan.slug}" exists already; import with '
-                        "--replace (replace=True) to replace it",
-                    )
-                ]
-            )
-        agency = _write_agency(plan)
-        goal = goal or Goal()
+    with transaction.atomic():
+        user = user or get_system_user()
+        with recorded_change(user=user, reason=reason or IMPORT_REASON, source=source):
+            goal = _import(plan, replace=replace, user=user)
+    forget_reporting_quarter(goal)
+    return goal
+
+
+def _import(plan: PlanData, *, replace: bool, user) -> Goal:
+    goal = Goal.objects.select_for_update().filter(slug=plan.slug).first()
+    if goal is not None and goal.is_closed:
+        raise PlanError(
+            [
+                _where(
+                    plan.slug_line,
+                    "goal.slug",
+                    f'the goal "{plan.slug}" is closed: its plan does not change '
+                    "(an administrator can reopen it first)",
+                )
+            ]
+        )
+    if goal is not None and not replace:
+        raise PlanError(
+            [
+                _where(
+                    plan.slug_line,
+                    "goal.slug",
+                    f'a goal with slug "{plan.slug}" exists already; import with '
+                    "--replace (replace=True) to replace it",
+                )
+            ]
+        )
+    agency = _write_agency(plan)
+    # A new goal's plan is stamped with the first quarter the file reports on (its first
+    # quarter if none); a replaced goal's changes with its reporting quarter (the default).
+    quarter = None
+    if goal is None:
+        quarter = first_reported_quarter(plan) or (
+            FiscalPeriod(plan.goal["first_fiscal_year"], 1)
+            if plan.goal["first_fiscal_year"]
+            else None
+        )
+    goal = goal or Goal()
+    with recorded_change(quarter=quarter):
         _save(
             goal,
             {**plan.goal, "agency": agency},
@@ -136,7 +169,7 @@ def import_plan(
             paths=_GOAL_PATHS,
         )
         strategies = _write_strategies(goal, plan)
-        _write_milestones(goal, plan, strategies)
+        milestones, pending, created = _write_milestones(goal, plan, strategies)
         # Only now: no milestone points to a strategy the file leaves out any more.
         kept = {s.number for s in plan.strategies}
         for number, strategy in strategies.items():
@@ -147,8 +180,16 @@ def import_plan(
                     line=plan.strategies_line,
                     what=f"strategy {number}",
                 )
-        _write_progress(goal, plan)
         _write_indicators(goal, plan)
+    replay(
+        goal=goal,
+        plan=plan,
+        milestones=milestones,
+        pending=pending,
+        created=created,
+        user=user,
+        save=_save,
+    )
     return goal
 
 
@@ -174,7 +215,12 @@ def _write_strategies(goal: Goal, plan: PlanData) -> dict[int, Strategy]:
     return strategies
 
 
-def _write_milestones(goal: Goal, plan: PlanData, strategies: dict[int, Strategy]) -> None:
+def _write_milestones(
+    goal: Goal, plan: PlanData, strategies: dict[int, Strategy]
+) -> tuple[list[Milestone], list[list], set[int]]:
+    """Write the milestones (matched by id or by order) without the state their updates
+    will set; return them in the file's order, with the status updates each is to get
+    and the positions of those created with updates to replay."""
     existing = list(goal.milestones.order_by("position", "id"))
     if existing and any(data.id for data in plan.milestones):
         # Matched by id (export_plan --with-ids): a milestone keeps its identity, and
@@ -205,6 +251,16 @@ def _write_milestones(goal: Goal, plan: PlanData, strategies: dict[int, Strategy
             for index in range(len(plan.milestones))
         ]
         removed = existing[len(plan.milestones) :]
+    # The status updates to add, checked against those recorded before anything is written.
+    published = published_quarters(goal) if goal.pk else set()
+    updates, errors = [], []
+    for milestone, data in zip(milestones, plan.milestones, strict=True):
+        added, refused = new_updates(milestone, data, published)
+        updates.append(added)
+        errors.extend(refused)
+    if errors:
+        raise PlanError(errors)
+    created = {index for index, m in enumerate(milestones) if m.pk is None and updates[index]}
     # A dependency on a milestone created later in this loop is set once it exists.
     pending: list[tuple[Milestone, Milestone, MilestoneData]] = []
     for index, data in enumerate(plan.milestones):
@@ -213,22 +269,21 @@ def _write_milestones(goal: Goal, plan: PlanData, strategies: dict[int, Strategy
         if target is not None and target.pk is None:
             pending.append((milestone, target, data))
             target = milestone.depends_on if milestone.pk else None
-        _save(
-            milestone,
-            {
-                "position": data.position,
-                "title": data.title,
-                "due": data.due,
-                "revised_due": data.revised_due,
-                "strategy": strategies[data.strategy] if data.strategy else None,
-                "status": data.status,
-                "owner": data.owner,
-                "comment": data.comment,
-                "depends_on": target,
-            },
-            path=f"milestones[{index}]",
-            line=data.line,
-        )
+        values = {
+            "position": data.position,
+            "title": data.title,
+            "due": data.due,
+            "strategy": strategies[data.strategy] if data.strategy else None,
+            "owner": data.owner,
+            "depends_on": target,
+        }
+        # The state (status, comment, revised due) comes from the updates to replay, and
+        # last from the file's own where it differs (``replay``).
+        if index in created:
+            values.update(initial_state(data))
+        elif not updates[index]:
+            values.update({name: getattr(data, name) for name in STATE_FIELDS})
+        _save(milestone, values, path=f"milestones[{index}]", line=data.line)
     for milestone, target, data in pending:
         _save(
             milestone,
@@ -267,20 +322,7 @@ def _write_milestones(goal: Goal, plan: PlanData, strategies: dict[int, Strategy
             line=plan.milestones_line,
             what=f'milestone "{milestone.title}"',
         )
-
-
-def _write_progress(goal: Goal, plan: PlanData) -> None:
-    existing = {p.period: p for p in goal.progress_summaries.all()}
-    for index, data in enumerate(plan.progress):
-        summary = existing.pop(data.period, None) or ProgressSummary(goal=goal)
-        _save(
-            summary,
-            {"period": data.period, "summary": data.summary},
-            path=f"progress[{index}]",
-            line=data.line,
-        )
-    for summary in existing.values():
-        summary.delete()
+    return milestones, updates, created
 
 
 def _write_indicators(goal: Goal, plan: PlanData) -> None:

@@ -34,7 +34,11 @@ from tests.factories import (
 )
 
 SDIF_PATH = settings.BASE_DIR / "plans" / "sdif-fy19.yaml"
-SDIF = SDIF_PATH.read_text(encoding="utf-8")
+# The SDIF plan as format 1 wrote it (what plans/ shipped before format 2): these tests
+# of the format's first version also prove that a format 1 file imports as it did.
+# The shipped format 2 file, with its history, is tested in test_plan_history_yaml.py.
+SDIF_V1_PATH = settings.BASE_DIR / "tests" / "milestones" / "sdif_fy19_v1.yaml"
+SDIF = SDIF_V1_PATH.read_text(encoding="utf-8")
 
 MINIMAL = """\
 format: apg-action-plan/1
@@ -328,7 +332,7 @@ def test_an_empty_plan_exports_empty_lists_and_no_optional_keys():
     goal = import_plan(MINIMAL)
 
     assert export_plan(goal) == (
-        "format: apg-action-plan/1\n"
+        "format: apg-action-plan/2\n"
         "agency:\n"
         "  name: Department of Examples\n"
         "goal:\n"
@@ -558,8 +562,8 @@ BAD_FILES = [
         "not valid YAML: mapping values are not allowed here"),
     Bad("unsafe tag", "  short_name: SDIF\n", "  short_name: !!python/name:os.system ''\n",
         "goal.short_name", "not allowed: could not determine a constructor"),
-    Bad("wrong format", "format: apg-action-plan/1", "format: apg-action-plan/2", "format",
-        "expected \"apg-action-plan/1\", not 'apg-action-plan/2'"),
+    Bad("wrong format", "format: apg-action-plan/1", "format: apg-action-plan/3", "format",
+        "expected \"apg-action-plan/2\", not 'apg-action-plan/3'"),
     Bad("unknown top-level key", "progress:\n", "owner: OFAC\nprogress:\n", "owner",
         "unknown key (expected one of: format, agency,", at="owner: OFAC"),
     Bad("unknown key in the deputy", "    name: Daniel Moger\n",

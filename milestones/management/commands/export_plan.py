@@ -11,7 +11,7 @@ from strategies.models import Goal
 
 
 class Command(BaseCommand):
-    help = "Export a goal's action plan as YAML (format apg-action-plan/1)."
+    help = "Export a goal's action plan as YAML (format apg-action-plan/2, with its history)."
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="Slug of the goal, e.g. sdif.")

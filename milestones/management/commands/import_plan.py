@@ -11,8 +11,9 @@ from strategies.models import Goal
 
 class Command(BaseCommand):
     help = (
-        "Import an action plan from a YAML file (format apg-action-plan/1). All or nothing: "
-        "a file with any error changes nothing and every error is listed with its line."
+        "Import an action plan from a YAML file (format apg-action-plan/2; /1 is read too). "
+        "All or nothing: a file with any error changes nothing and every error is listed "
+        "with its line."
     )
 
     def add_arguments(self, parser):

@@ -10,7 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.history import recorded_change
-from milestones.quarters import forget_reporting_quarter, last_published_quarter
+from milestones.quarters import (
+    forget_reporting_quarter,
+    holdable_quarters,
+    last_published_quarter,
+)
 from strategies.models import Goal
 from strategies.periods import FiscalPeriod
 from strategies.services import StaleGoalError, lock_for_edit
@@ -64,32 +68,29 @@ def reopen_goal(*, goal: Goal, user, reason: str, expected_version: int) -> Goal
     return locked
 
 
+def _hold_refusal(goal: Goal, quarter: FiscalPeriod) -> str:
+    """Why ``goal`` cannot be held on ``quarter`` (not one of ``holdable_quarters``)."""
+    last = last_published_quarter(goal)
+    if quarter.is_quarter and goal.first_quarter <= quarter <= goal.last_quarter and last:
+        return _("%(last)s is published: choose a quarter after it.") % {"last": last}
+    return _("Choose a quarter of the goal's period, %(first)s to %(last)s.") % {
+        "first": goal.first_quarter,
+        "last": goal.last_quarter,
+    }
+
+
 @transaction.atomic
 def set_reporting_quarter(
     *, goal: Goal, user, quarter: FiscalPeriod | None, reason: str, expected_version: int
 ) -> Goal:
     """Hold ``goal`` on ``quarter`` (None: back to the quarter after the last published
-    one). The quarter must be one of the goal's period."""
+    one): one of ``holdable_quarters``, a quarter of its period after the last published."""
     text = _reason(reason)
-    if quarter is not None and (
-        not quarter.is_quarter or not goal.first_quarter <= quarter <= goal.last_quarter
-    ):
-        raise ValidationError(
-            {
-                "quarter": _("Choose a quarter of the goal's period, %(first)s to %(last)s.")
-                % {"first": goal.first_quarter, "last": goal.last_quarter}
-            }
-        )
     locked = _lock(goal, expected_version)
     if locked.is_closed:
         raise ValidationError(_("The goal is closed."), code="goal_closed")
-    last = last_published_quarter(locked)
-    if quarter is not None and last is not None and quarter <= last:
-        # A published quarter does not change: holding the goal there would stamp new
-        # changes into it (and ask for updates that cannot be filed).
-        raise ValidationError(
-            {"quarter": _("%(last)s is published: choose a quarter after it.") % {"last": last}}
-        )
+    if quarter is not None and quarter not in holdable_quarters(locked):
+        raise ValidationError({"quarter": _hold_refusal(locked, quarter)})
     if locked.reporting_quarter_set == quarter:
         return locked
     locked.reporting_quarter_set = quarter

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from milestones.models import Milestone, ProgressSummary, StatusUpdate
 from strategies.models import Goal
-from strategies.periods import FiscalPeriod, current_quarter
+from strategies.periods import FiscalPeriod, current_quarter, quarters_between
 
 
 def last_published_subquery():
@@ -107,15 +107,18 @@ def reportable_quarters(goal: Goal) -> list[FiscalPeriod]:
     the goal's quarters up to its reporting quarter that are not published."""
     if reporting_is_done(goal):
         return []
-    current = reporting_quarter(goal)
     published = published_quarters(goal)
-    quarters = []
-    quarter = current
-    while quarter >= goal.first_quarter:
-        if quarter not in published:
-            quarters.append(quarter)
-        quarter = quarter.previous_quarter()
-    return quarters
+    quarters = quarters_between(goal.first_quarter, reporting_quarter(goal))
+    return [quarter for quarter in reversed(quarters) if quarter not in published]
+
+
+def holdable_quarters(goal: Goal) -> list[FiscalPeriod]:
+    """The quarters an admin may hold ``goal`` on, oldest first: those of its period
+    after its last published one (a published quarter does not change; holding the goal
+    there would stamp new changes into it)."""
+    last = last_published_quarter(goal)
+    first = last.next_quarter() if last is not None else goal.first_quarter
+    return quarters_between(first, goal.last_quarter)
 
 
 def reporting_period_error(*, goal: Goal, period: FiscalPeriod) -> ValidationError | None:

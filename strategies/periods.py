@@ -225,6 +225,16 @@ class FiscalPeriod:
         return self.key == other.key
 
 
+def quarters_between(first: FiscalPeriod, last: FiscalPeriod) -> list[FiscalPeriod]:
+    """The quarters from ``first`` to ``last`` (both quarters), oldest first; empty when
+    ``last`` comes before ``first``."""
+    quarters, quarter = [], first
+    while quarter <= last:
+        quarters.append(quarter)
+        quarter = quarter.next_quarter()
+    return quarters
+
+
 def current_quarter(today: datetime.date | None = None) -> FiscalPeriod:
     from django.utils import timezone
 

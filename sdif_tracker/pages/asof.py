@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from milestones.models import Milestone, ProgressSummary
 from milestones.quarters import reporting_quarter
 from strategies.models import Goal, Indicator, IndicatorValue, Strategy
-from strategies.periods import MIN_FISCAL_YEAR, FiscalPeriod, check_day
+from strategies.periods import MIN_FISCAL_YEAR, FiscalPeriod, check_day, quarters_between
 
 # -- views of the past ---------------------------------------------------------------------
 
@@ -48,13 +48,11 @@ def end_of_day(day: datetime.date) -> datetime.datetime:
 
 
 class _View:
-    """What every view of the past offers the pages (see the module docstring)."""
+    """What every view of the past offers the pages (see the module docstring). Each
+    view defines ``param`` (the value of ``param_name`` that shows it again),
+    ``quarter`` and ``recorded_by``."""
 
     param_name: ClassVar[str]
-
-    @property
-    def param(self) -> str:
-        raise NotImplementedError
 
     @property
     def query(self) -> str:
@@ -209,12 +207,7 @@ def goal_quarters(goal: Goal) -> list[FiscalPeriod]:
     """The goal's quarters from its first up to its reporting quarter, newest first (the
     quarter picker and "compare two quarters")."""
     quarter = reporting_quarter(goal)
-    first = min(goal.first_quarter, quarter)
-    quarters = [quarter]
-    while quarter > first:
-        quarter = quarter.previous_quarter()
-        quarters.append(quarter)
-    return quarters
+    return quarters_between(min(goal.first_quarter, quarter), quarter)[::-1]
 
 
 def requested_view(request, goal: Goal) -> PastView | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from milestones.quarters import last_published_quarter
+from milestones.quarters import holdable_quarters
 from strategies.forms import VersionField
 from strategies.models import Goal
 from strategies.periods import FiscalPeriod
@@ -51,24 +51,12 @@ class ReportingQuarterForm(LifecycleForm):
         return FiscalPeriod.from_key(int(value)) if value else None
 
 
-def goal_quarters(goal: Goal) -> list[FiscalPeriod]:
-    """The quarters of the goal's period it may be held on, oldest first: those after its
-    last published quarter (a published quarter does not change)."""
-    last = last_published_quarter(goal)
-    quarters = []
-    quarter = last.next_quarter() if last is not None else goal.first_quarter
-    while quarter <= goal.last_quarter:
-        quarters.append(quarter)
-        quarter = quarter.next_quarter()
-    return quarters
-
-
 def quarter_choices(goal: Goal) -> list[tuple[str, str]]:
     return [(FOLLOW_PUBLICATION, _("Follow publication")), *_quarter_options(goal)]
 
 
 def _quarter_options(goal: Goal) -> list[tuple[str, str]]:
-    return [(str(quarter.key), str(quarter)) for quarter in goal_quarters(goal)]
+    return [(str(quarter.key), str(quarter)) for quarter in holdable_quarters(goal)]
 
 
 def reporting_quarter_initial(goal: Goal) -> dict:

@@ -23,7 +23,7 @@ from milestones.models import ProgressSummary
 from milestones.quarters import reporting_quarter
 from sdif_tracker.pages import asof, plan
 from strategies.models import Goal
-from strategies.periods import FiscalPeriod
+from strategies.periods import FiscalPeriod, quarters_between
 
 
 def next_quarter(period: FiscalPeriod) -> FiscalPeriod:
@@ -168,12 +168,7 @@ class HeatMap:
 
 def _goal_quarters(goal: Goal) -> list[FiscalPeriod]:
     """The goal's quarters from its first up to its reporting quarter."""
-    last = reporting_quarter(goal)
-    quarters, quarter = [], goal.first_quarter
-    while quarter <= last:
-        quarters.append(quarter)
-        quarter = quarter.next_quarter()
-    return quarters
+    return quarters_between(goal.first_quarter, reporting_quarter(goal))
 
 
 def risk_heatmap(goals: list[Goal]) -> HeatMap:

@@ -128,6 +128,31 @@ def _form_arguments(form, goal) -> dict:
     return {"goal": goal} if isinstance(form, ReportingQuarterForm) else {}
 
 
+def _reasoned_action(request, goal, action: Action, refusal: str | None, service, *, success):
+    """Close or reopen: a page with the reason form (GET), or the ``service`` run with it
+    (POST); ``refusal``, when the action is not open now, is shown instead (400 on POST)."""
+    if request.method != "POST":
+        form = LifecycleForm(initial={"version": goal.version})
+        return _render(request, goal, action, form, refusal=refusal)
+    form = LifecycleForm(request.POST)
+    if refusal is not None:
+        form.is_valid()
+        return _render(request, goal, action, form, refusal=refusal, status=400)
+    return _run(
+        request,
+        goal,
+        action,
+        form,
+        lambda data: service(
+            goal=goal,
+            user=request.user,
+            reason=data["reason"],
+            expected_version=data["version"],
+        ),
+        success=success,
+    )
+
+
 @require_http_methods(FORM_METHODS)
 @login_required
 def goal_close(request, slug):
@@ -135,25 +160,12 @@ def goal_close(request, slug):
     goal = _lifecycle_goal(request, slug)
     if goal.is_closed:
         raise access.GoalClosed(goal)
-    refusal = _close_refusal(goal)
-    if request.method != "POST":
-        form = LifecycleForm(initial={"version": goal.version})
-        return _render(request, goal, CLOSE, form, refusal=refusal)
-    form = LifecycleForm(request.POST)
-    if refusal is not None:
-        form.is_valid()
-        return _render(request, goal, CLOSE, form, refusal=refusal, status=400)
-    return _run(
+    return _reasoned_action(
         request,
         goal,
         CLOSE,
-        form,
-        lambda data: lifecycle.close_goal(
-            goal=goal,
-            user=request.user,
-            reason=data["reason"],
-            expected_version=data["version"],
-        ),
+        _close_refusal(goal),
+        lifecycle.close_goal,
         success=_("Closed the goal."),
     )
 
@@ -172,25 +184,12 @@ def _close_refusal(goal: Goal) -> str | None:
 def goal_reopen(request, slug):
     """Reopen a closed goal."""
     goal = _lifecycle_goal(request, slug)
-    refusal = None if goal.is_closed else _("The goal is not closed.")
-    if request.method != "POST":
-        form = LifecycleForm(initial={"version": goal.version})
-        return _render(request, goal, REOPEN, form, refusal=refusal)
-    form = LifecycleForm(request.POST)
-    if refusal is not None:
-        form.is_valid()
-        return _render(request, goal, REOPEN, form, refusal=refusal, status=400)
-    return _run(
+    return _reasoned_action(
         request,
         goal,
         REOPEN,
-        form,
-        lambda data: lifecycle.reopen_goal(
-            goal=goal,
-            user=request.user,
-            reason=data["reason"],
-            expected_version=data["version"],
-        ),
+        None if goal.is_closed else _("The goal is not closed."),
+        lifecycle.reopen_goal,
         success=_("Reopened the goal."),
     )
 

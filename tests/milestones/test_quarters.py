@@ -47,6 +47,18 @@ def _publish(goal, user, period):
     return publish_quarter(goal=goal, user=user, period=period)
 
 
+def _report(milestone, user, period, status, comment):
+    """A status update through the service, from the form the milestone is at."""
+    return record_status_update(
+        milestone=milestone,
+        user=user,
+        status=status,
+        comment=comment,
+        period=period,
+        expected_version=milestone.version,
+    )
+
+
 def _fresh(goal) -> Goal:
     return Goal.objects.get(pk=goal.pk)
 
@@ -135,14 +147,7 @@ def test_an_update_for_a_published_quarter_is_refused_and_changes_nothing(goal, 
     milestone = Milestone.objects.get(pk=milestone.pk)
 
     with pytest.raises(ValidationError) as refusal:
-        record_status_update(
-            milestone=milestone,
-            user=admin,
-            status=Status.AT_RISK,
-            comment="Late.",
-            period=Q(2018, 1),
-            expected_version=milestone.version,
-        )
+        _report(milestone, admin, Q(2018, 1), Status.AT_RISK, "Late.")
 
     assert "Q1 FY18 is published and does not change" in str(refusal.value)
     assert not StatusUpdate.objects.exists()
@@ -156,14 +161,7 @@ def test_a_status_update_and_its_milestone_version_belong_to_the_quarter_reporte
     goal = GoalFactory()  # held on Q4 FY19
     milestone = MilestoneFactory(goal=goal)
 
-    record_status_update(
-        milestone=milestone,
-        user=admin,
-        status=Status.AT_RISK,
-        comment="Slipping.",
-        period=Q(2019, 2),
-        expected_version=milestone.version,
-    )
+    _report(milestone, admin, Q(2019, 2), Status.AT_RISK, "Slipping.")
 
     assert StatusUpdate.history.get().history_quarter == Q(2019, 2).key
     assert milestone.history.latest().history_quarter == Q(2019, 2).key
@@ -185,14 +183,7 @@ def test_recorded_time_is_never_backdated(admin):
     goal = GoalFactory()
     milestone = MilestoneFactory(goal=goal)
     with time_machine.travel(datetime.datetime(2030, 11, 29, 12, tzinfo=datetime.UTC)):
-        record_status_update(
-            milestone=milestone,
-            user=admin,
-            status=Status.COMPLETED,
-            comment="Done.",
-            period=Q(2019, 1),
-            expected_version=milestone.version,
-        )
+        _report(milestone, admin, Q(2019, 1), Status.COMPLETED, "Done.")
 
     row = milestone.history.latest()
     assert row.history_date.date() == datetime.date(2030, 11, 29)
@@ -240,14 +231,7 @@ def test_a_closed_goal_refuses_every_write_until_reopened(goal, admin):
     milestone = Milestone.objects.get(pk=milestone.pk)
 
     with pytest.raises(ValidationError, match="is closed"):
-        record_status_update(
-            milestone=milestone,
-            user=admin,
-            status=Status.COMPLETED,
-            comment="x",
-            period=Q(2018, 1),
-            expected_version=milestone.version,
-        )
+        _report(milestone, admin, Q(2018, 1), Status.COMPLETED, "x")
     with pytest.raises(ValidationError, match="is closed"):
         save_progress_summary(goal=goal, user=admin, period=Q(2018, 1), summary="- x")
     with pytest.raises(ValidationError, match="is closed"):
@@ -303,14 +287,7 @@ def test_a_goal_with_every_quarter_published_has_nothing_left_to_report(finished
 
     assert reportable_quarters(finished) == []
     with pytest.raises(ValidationError) as refusal:
-        record_status_update(
-            milestone=milestone,
-            user=admin,
-            status=Status.COMPLETED,
-            comment="Done.",
-            period=Q(2019, 4),
-            expected_version=milestone.version,
-        )
+        _report(milestone, admin, Q(2019, 4), Status.COMPLETED, "Done.")
     assert "Every quarter of the goal's period, FY18–FY19, is published" in str(refusal.value)
 
 

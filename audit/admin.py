@@ -6,14 +6,19 @@ from django.db import models
 from django.http import HttpResponseNotAllowed
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
+from audit import reasons
+from audit.diffs import display_value
 from audit.history import recorded_change
+from audit.reasons import describe, encode
 
-# The reasons history rows written by the admin carry. The acting user, the source
-# ("admin"), the client IP and the request id come from HistoryContextMiddleware.
-ADDED_REASON = "Added in the admin"
-EDITED_REASON = "Edited in the admin"
-DELETED_REASON = "Deleted in the admin"
+# The reasons history rows written by the admin carry, stored as codes (shown in the
+# reader's language: audit.reasons). The acting user, the source ("admin"), the client
+# IP and the request id come from HistoryContextMiddleware.
+ADDED_REASON = encode(reasons.ADDED_IN_ADMIN)
+EDITED_REASON = encode(reasons.EDITED_IN_ADMIN)
+DELETED_REASON = encode(reasons.DELETED_IN_ADMIN)
 
 
 def _with_loaded_relations(record):
@@ -25,6 +30,17 @@ def _with_loaded_relations(record):
             if record_field.is_cached(record):
                 field.set_cached_value(obj, record_field.get_cached_value(record))
     return obj
+
+
+class LabelledChanges(HistoricalRecordContextHelper):
+    """The admin history's "changes" column in words: a status as its label ("At risk",
+    not ``at_risk``), a fiscal period as "Q3 FY19", as the app's own history shows them."""
+
+    def prepare_delta_change_value(self, change, value):
+        model_field = self.model._meta.get_field(change.field)
+        if model_field.choices or hasattr(model_field, "display_for_history"):
+            return display_value(model_field, value, {})
+        return super().prepare_delta_change_value(change, value)
 
 
 class AuditedHistoryAdmin(SimpleHistoryAdmin):
@@ -50,6 +66,9 @@ class AuditedHistoryAdmin(SimpleHistoryAdmin):
             "history_user", *relations
         )
 
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LabelledChanges(self.model, historical_record)
+
     def set_history_delta_changes(self, request, historical_records, **kwargs):
         # Each version is listed by its object's __str__, which for a membership, status
         # update, progress summary or indicator value follows a foreign key. The object
@@ -57,6 +76,9 @@ class AuditedHistoryAdmin(SimpleHistoryAdmin):
         # the history query already loaded, rather than a query per version.
         for record in historical_records:
             record.history_object = _with_loaded_relations(record)
+            # Shown, never saved (history is read-only here): in the reader's language.
+            if record.history_change_reason:
+                record.history_change_reason = describe(record.history_change_reason)
         super().set_history_delta_changes(request, historical_records, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -3,13 +3,17 @@ labels not codes, periods in canonical form, related objects by name."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from django.db.models import ForeignKey, TextField
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import IGNORED_FIELDS as HISTORY_IGNORED_FIELDS
@@ -26,35 +30,103 @@ class FieldChange:
     label: str
     old: str
     new: str
-    # For long text: the two versions as one word-level diff (escaped, <del>/<ins>).
-    diff: str = ""
+    # For long text: the old version with its removed words in <del> and the new one with
+    # its added words in <ins> (escaped HTML, see ``word_diff``); "" for other fields.
+    before: str = ""
+    after: str = ""
 
     @property
     def text(self) -> str:
         """ "Status: On track → At risk" — the change in one line of plain words."""
         return f"{str(self.label).capitalize()}: {self.old} → {self.new}"
 
+    @property
+    def is_text(self) -> bool:
+        """A long text shown as a word diff (rather than as two short values)."""
+        return bool(self.before or self.after)
+
 
 _WORDS = re.compile(r"\s+|[^\s]+")
+# An unchanged stretch of at most this many words between two changes ("the", "and")
+# is folded into them: a rewritten sentence reads as one struck run and one underlined
+# run, not as alternating single words.
+_GLUE_WORDS = 1
 
 
-def word_diff(old: str, new: str) -> str:
-    """``old`` → ``new`` as HTML: unchanged words as they were, removed words in
-    <del>, added words in <ins>; every piece of user text escaped."""
-    before, after = _WORDS.findall(old or ""), _WORDS.findall(new or "")
-    pieces = []
+@dataclass(frozen=True)
+class WordDiff:
+    """Two versions of a text side by side, as escaped HTML: ``before`` is the old text
+    with each removed run in <del>, ``after`` the new text with each added run in <ins>.
+    Each run starts and ends with visually hidden words ("removed:" … "end of removed")
+    so a screen reader says what the strike-through or underline shows."""
+
+    before: str
+    after: str
+
+    def __iter__(self):
+        return iter((self.before, self.after))
+
+
+def _segments(before: list[str], after: list[str]) -> list[list]:
+    """[[changed?, old text, new text], ...]: the two token lists as runs, the short
+    unchanged stretches between changes folded into the changes around them."""
+    segments: list[list] = []
     matcher = SequenceMatcher(None, before, after, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            pieces.append(escape("".join(before[i1:i2])))
+        old, new = "".join(before[i1:i2]), "".join(after[j1:j2])
+        segments.append([op != "equal", old, new])
+    merged: list[list] = []
+    for index, segment in enumerate(segments):
+        changed, old, new = segment
+        is_glue = not changed and 0 < index < len(segments) - 1 and len(old.split()) <= _GLUE_WORDS
+        if (changed or is_glue) and merged and merged[-1][0]:
+            merged[-1][1] += old
+            merged[-1][2] += new
+        else:
+            merged.append([changed or is_glue, old, new])
+    return merged
+
+
+def _marked(tag: str, text: str, start: str, end: str) -> str:
+    """``text`` in ``tag``, its surrounding white space left outside the mark."""
+    stripped = text.strip()
+    if not stripped:
+        return escape(text)
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return format_html(
+        '{}<{} class="diff-{}"><span class="visually-hidden">{} </span>{}'
+        '<span class="visually-hidden"> {}</span></{}>{}',
+        lead,
+        tag,
+        "removed" if tag == "del" else "added",
+        start,
+        stripped,
+        end,
+        tag,
+        trail,
+    )
+
+
+def word_diff(old: str, new: str) -> WordDiff:
+    """``old`` and ``new`` as a side-by-side word diff (``WordDiff``); every piece of
+    user text escaped."""
+    segments = _segments(_WORDS.findall(old or ""), _WORDS.findall(new or ""))
+    removed = (gettext("removed:"), gettext("end of removed text"))
+    added = (gettext("added:"), gettext("end of added text"))
+    before, after = [], []
+    for changed, old_text, new_text in segments:
+        if not changed:
+            before.append(escape(old_text))
+            after.append(escape(new_text))
             continue
-        removed, added = "".join(before[i1:i2]), "".join(after[j1:j2])
-        if removed:
-            pieces.append(format_html("<del>{}</del>", removed))
-        if removed and added and not (removed[-1].isspace() or added[0].isspace()):
-            pieces.append(" ")  # a replaced word and its successor read as two words
-        if added:
-            pieces.append(format_html("<ins>{}</ins>", added))
+        if old_text:
+            before.append(_marked("del", old_text, *removed))
+        if new_text:
+            after.append(_marked("ins", new_text, *added))
+    return WordDiff(_joined(before), _joined(after))
+
+
+def _joined(pieces: list) -> str:
     return format_html_join("", "{}", ((piece,) for piece in pieces))
 
 
@@ -82,6 +154,11 @@ def display_value(model_field, value, names: dict) -> str:
         return model_field.display_for_history(value)
     if isinstance(model_field, ForeignKey):
         return names.get((model_field.name, value)) or _("#%(id)s (deleted)") % {"id": value}
+    if isinstance(value, datetime.datetime):
+        when = timezone.localtime(value) if timezone.is_aware(value) else value
+        return date_format(when, "DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return date_format(value, "DATE_FORMAT")
     return str(value)
 
 
@@ -113,18 +190,26 @@ def describe_versions(records: list, model) -> list[HistoryEntry]:
         if delta is not None:
             for change in delta.changes:
                 model_field = model._meta.get_field(change.field)
-                is_text = isinstance(model_field, TextField)
-                changes.append(
-                    FieldChange(
-                        field=change.field,
-                        label=str(model_field.verbose_name),
-                        old=display_value(model_field, change.old, names),
-                        new=display_value(model_field, change.new, names),
-                        diff=word_diff(change.old, change.new) if is_text else "",
-                    )
-                )
+                changes.append(field_change(model_field, change.old, change.new, names))
         entries.append(HistoryEntry(record, changes))
     return entries
+
+
+def field_change(model_field, old, new, names: dict, *, diff: bool = True) -> FieldChange:
+    """One field's change in words: labels for choices, names for related objects, and
+    a side-by-side word diff for long text (unless ``diff`` is False: an export that
+    keeps only the old and new values)."""
+    before = after = ""
+    if diff and isinstance(model_field, TextField):
+        before, after = word_diff(old, new)
+    return FieldChange(
+        field=model_field.name,
+        label=str(model_field.verbose_name),
+        old=display_value(model_field, old, names),
+        new=display_value(model_field, new, names),
+        before=before,
+        after=after,
+    )
 
 
 def related_names(model, wanted: dict[str, set]) -> dict:

@@ -348,3 +348,10 @@ class HistoryContextMiddleware:
                 del HistoricalRecords.context.request
         response["X-Request-ID"] = request_id
         return response
+
+
+def saved_by(record, user) -> bool:
+    """Whether the history ``record`` was saved by ``user``: in a conflict, the newer save
+    was then the reader's own, in another tab or window, not someone else's."""
+    saver = getattr(record, "history_user_id", None)  # None: no record, or no user
+    return saver is not None and saver == getattr(user, "pk", None)

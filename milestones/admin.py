@@ -139,7 +139,7 @@ class StatusUpdateInline(FiscalPeriodAsText, admin.TabularInline):
         "comment",
     ]
     readonly_fields = fields
-    ordering = ["created_at", "id"]
+    ordering = ["-created_at", "-id"]  # newest first, like every list of them
     extra = 0
     can_delete = False
 

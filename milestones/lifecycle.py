@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.history import recorded_change
+from audit.reasons import encode
+from milestones import reasons
 from milestones.quarters import (
     forget_reporting_quarter,
     holdable_quarters,
@@ -50,7 +52,7 @@ def close_goal(*, goal: Goal, user, reason: str, expected_version: int) -> Goal:
     if locked.is_closed:
         raise ValidationError(_("The goal is already closed."), code="already_closed")
     locked.closed_at = timezone.now()
-    with recorded_change(user=user, reason=_("Closed the goal: %(reason)s") % {"reason": text}):
+    with recorded_change(user=user, reason=encode(reasons.GOAL_CLOSED, reason=text)):
         locked.save()
     return locked
 
@@ -63,7 +65,7 @@ def reopen_goal(*, goal: Goal, user, reason: str, expected_version: int) -> Goal
     if not locked.is_closed:
         raise ValidationError(_("The goal is not closed."), code="not_closed")
     locked.closed_at = None
-    with recorded_change(user=user, reason=_("Reopened the goal: %(reason)s") % {"reason": text}):
+    with recorded_change(user=user, reason=encode(reasons.GOAL_REOPENED, reason=text)):
         locked.save()
     return locked
 
@@ -95,10 +97,10 @@ def set_reporting_quarter(
         return locked
     locked.reporting_quarter_set = quarter
     if quarter is not None:
-        message = _("Reporting quarter set to %(quarter)s: %(reason)s")
+        message = encode(reasons.REPORTING_QUARTER_SET, quarter=str(quarter), reason=text)
     else:
-        message = _("Reporting quarter follows publication again: %(reason)s")
-    with recorded_change(user=user, reason=message % {"quarter": quarter, "reason": text}):
+        message = encode(reasons.REPORTING_QUARTER_RELEASED, reason=text)
+    with recorded_change(user=user, reason=message):
         locked.save()
     forget_reporting_quarter(locked)
     forget_reporting_quarter(goal)

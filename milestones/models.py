@@ -52,15 +52,6 @@ class MilestoneQuerySet(models.QuerySet):
         low, high = fiscal_year_range(fiscal_year)
         return self.with_effective_due().filter(effective_due_key__range=(low, high))
 
-    def for_dashboard(self, goal):
-        """A goal's milestones with what a dashboard row shows, in one query."""
-        return (
-            self.filter(goal=goal)
-            .select_related("strategy", "depends_on")
-            .with_effective_due()
-            .order_by("position", "id")
-        )
-
 
 def overdue_q(quarter: FiscalPeriod, prefix: str = "") -> Q:
     """Condition for "overdue" on a query annotated with ``effective_due_key``: the
@@ -288,6 +279,16 @@ class StatusUpdate(models.Model):
 
     def get_absolute_url(self):
         return f"{self.milestone.get_absolute_url()}#update-{self.pk}"
+
+
+def updated_for_quarter(quarter) -> models.Exists:
+    """Condition for "updated for the quarter", for ``annotate()``/``filter()`` on
+    milestones: it has a status update whose period is ``quarter`` (a FiscalPeriod, or an
+    expression such as ``OuterRef("reporting_key")`` for each goal's own quarter). An open
+    milestone without one is still to update (My goals, the dashboard's work line)."""
+    return models.Exists(
+        StatusUpdate.objects.filter(milestone=models.OuterRef("pk"), period=quarter)
+    )
 
 
 class Risk(models.TextChoices):

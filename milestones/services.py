@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.history import recorded_change
+from audit.reasons import describe_in_english, encode
+from milestones import reasons
 from milestones.models import (
     QUARTERLY_UPDATE_FIELDS,
     Milestone,
@@ -110,18 +112,12 @@ def validate_status_update(
 
 def status_update_reason(*, period: FiscalPeriod, old: str, new: str) -> str:
     """The history reason of a status update (also written by the bulk history path,
-    ``milestones/bulk_history.py``)."""
-    old_label, new_label = Status(old).label, Status(new).label
+    ``milestones/bulk_history.py``), stored as a code with the statuses' codes and shown
+    in the reader's language (``audit.reasons``)."""
+    old, new = Status(old).value, Status(new).value
     if old != new:
-        return _("Status update for %(period)s: %(old)s → %(new)s") % {
-            "period": period,
-            "old": old_label,
-            "new": new_label,
-        }
-    return _("Status update for %(period)s: %(status)s confirmed") % {
-        "period": period,
-        "status": new_label,
-    }
+        return encode(reasons.STATUS_CHANGED, period=str(period), old=old, new=new)
+    return encode(reasons.STATUS_CONFIRMED, period=str(period), status=new)
 
 
 @transaction.atomic
@@ -259,8 +255,9 @@ def save_progress_summary(
         return existing
     for name, value in details.items():
         setattr(record, name, value)
-    verb = _("Edited") if existing else _("Wrote")
-    reason = _("%(verb)s the progress summary for %(period)s") % {"verb": verb, "period": period}
+    reason = encode(
+        reasons.SUMMARY_EDITED if existing else reasons.SUMMARY_WRITTEN, period=str(period)
+    )
     with recorded_change(user=user, reason=reason):
         record.full_clean()
         record.save()
@@ -292,9 +289,9 @@ def move_milestone(
     if locked.strategy_id == (strategy.pk if strategy else None):
         return locked
     reason = (
-        _("Moved to strategy %(number)d") % {"number": strategy.number}
+        encode(reasons.MOVED_TO_STRATEGY, number=strategy.number)
         if strategy is not None
-        else _("Moved out of strategy %(number)d") % {"number": locked.strategy.number}
+        else encode(reasons.MOVED_OUT_OF_STRATEGY, number=locked.strategy.number)
     )
     locked.strategy = strategy
     with recorded_change(user=user, reason=reason):
@@ -343,7 +340,9 @@ def _record_revert_update(milestone, *, record, user, previous_status, revised_d
         ),
         previous_status=previous_status,
         status=milestone.status,
-        comment=f"{reason}.\n{milestone.comment}".strip(),
+        # Published plan data, in the plan's language whoever reverts (the reason on the
+        # history row stays a code, shown in each reader's language).
+        comment=f"{describe_in_english(reason)}.\n{milestone.comment}".strip(),
         revised_due=milestone.revised_due if revised_due_changed else None,
     )
     update.clean_fields(exclude=["milestone", "author"])
@@ -355,58 +354,33 @@ def _record_revert_update(milestone, *, record, user, previous_status, revised_d
 
 
 @transaction.atomic
-def publish_quarter(*, goal: Goal, user, period: FiscalPeriod | None) -> ProgressSummary:
+def publish_quarter(
+    *, goal: Goal, user, period: FiscalPeriod | None, expected_version: int | None = None
+) -> ProgressSummary:
     """Publish the goal's quarterly update for ``period`` (a quarter that has started),
-    freezing it. Refuses (``ValidationError``, nothing written) a period that is not a
-    quarter, a quarter without an update, one already published, an update without a
-    risk category, and a high risk without improvement actions."""
-    if period is None or not period.is_quarter:
-        raise ValidationError(
-            _("Only a quarter's update is published (e.g. Q3 FY19); choose a quarter."),
-            code="not_a_quarter",
-        )
+    freezing it. Refuses (``ValidationError``, nothing written) whatever
+    ``publish_refusal`` refuses; with ``expected_version`` (the
+    update's version when the confirmation page was opened) an update saved since is
+    refused with ``StaleEditError``."""
     refuse_if_closed(goal)
-    current = reporting_quarter(goal)
-    if period > current:
-        raise ValidationError(
-            _(
-                "%(period)s is after the quarter being reported on, %(current)s: publish "
-                "%(current)s first."
-            )
-            % {"period": period, "current": current},
-            code="future_quarter",
-        )
-    summary = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
-    if summary is None:
-        raise ValidationError(
-            _("There is no update for %(period)s to publish: write its summary of progress first.")
-            % {"period": period},
-            code="no_update",
-        )
-    if summary.is_published:
-        raise ValidationError(
-            _("Already published: %(published)s. A published update does not change.")
-            % {"published": summary.published_label},
-            code="already_published",
-        )
-    if not summary.risk:
-        raise ValidationError(
-            _("Choose the risk category (low, medium or high) of the %(period)s update first.")
-            % {"period": period},
-            code="risk_required",
-        )
-    refusal = improvement_actions_error(
-        risk=summary.risk, improvement_actions=summary.improvement_actions, period=period
+    summary = (
+        ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
+        if period is not None
+        else None
     )
+    refusal = publish_refusal(goal, period, summary)
     if refusal is not None:
         raise refusal
+    summary = lock_for_edit(
+        ProgressSummary.objects, pk=summary.pk, expected_version=expected_version
+    )
     summary.published_at = timezone.now()
     summary.published_on = timezone.localdate(summary.published_at)
     summary.published_by = user
     summary.published_by_name = user.get_username()
     with recorded_change(
         user=user,
-        reason=_("Published the %(period)s update") % {"period": period},
+        reason=encode(reasons.PUBLISHED, period=str(period)),
         quarter=period,
     ):
         summary.full_clean()
@@ -414,3 +388,49 @@ def publish_quarter(*, goal: Goal, user, period: FiscalPeriod | None) -> Progres
     # The goal now reports on the next quarter.
     forget_reporting_quarter(goal)
     return summary
+
+
+def publish_refusal(
+    goal: Goal, period: FiscalPeriod | None, summary: ProgressSummary | None
+) -> ValidationError | None:
+    """Why the goal's update ``summary`` for ``period`` (None: none written) cannot be
+    published, or None: not a quarter, a quarter after the one being reported on, no
+    update, one already published, no risk category, a high risk without improvement
+    actions. The confirmation page asks before offering the button; ``publish_quarter``
+    refuses."""
+    if period is None or not period.is_quarter:
+        return ValidationError(
+            _("Only a quarter's update is published (e.g. Q3 FY19); choose a quarter."),
+            code="not_a_quarter",
+        )
+    current = reporting_quarter(goal)
+    if period > current:
+        return ValidationError(
+            _(
+                "%(period)s is after the quarter being reported on, %(current)s: publish "
+                "%(current)s first."
+            )
+            % {"period": period, "current": current},
+            code="future_quarter",
+        )
+    if summary is None:
+        return ValidationError(
+            _("There is no update for %(period)s to publish: write its summary of progress first.")
+            % {"period": period},
+            code="no_update",
+        )
+    if summary.is_published:
+        return ValidationError(
+            _("Already published: %(published)s. A published update does not change.")
+            % {"published": summary.published_label},
+            code="already_published",
+        )
+    if not summary.risk:
+        return ValidationError(
+            _("Choose the risk category (low, medium or high) of the %(period)s update first.")
+            % {"period": period},
+            code="risk_required",
+        )
+    return improvement_actions_error(
+        risk=summary.risk, improvement_actions=summary.improvement_actions, period=period
+    )

@@ -105,6 +105,12 @@ def can_see_audit_log(user) -> bool:
     return is_admin(user) or Role.REVIEWER in _roles(user).values()
 
 
+def can_see_change_origin(user) -> bool:
+    """Where a change came from (the client address and request id its history row
+    keeps): for the readers of the audit log, admins and reviewers, no one else."""
+    return can_see_audit_log(user)
+
+
 def visible_goals(user) -> QuerySet[Goal]:
     """Goals ``user`` may see: admins all; signed-in users public, internal and the
     restricted goals they are members of; anonymous users none (public goals are

@@ -63,6 +63,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A refused form gets the site's 403 page, saying nothing was saved (views/errors.py).
+CSRF_FAILURE_VIEW = "sdif_tracker.views.errors.csrf_failure"
 
 # The month a fiscal year starts in; US federal: October (FY19 = Oct 2018 - Sep 2019).
 FISCAL_YEAR_START_MONTH = env_int("FISCAL_YEAR_START_MONTH", 10, low=1, high=12)

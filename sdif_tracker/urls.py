@@ -24,7 +24,6 @@ urlpatterns = [
         views.milestone_update,
         name="milestone_update",
     ),
-    path("goals/<slug:slug>/milestones/<int:pk>/row/", views.milestone_row, name="milestone_row"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -108,6 +107,7 @@ urlpatterns += [
 # Publishing the quarterly update, the plan's PDF, exports and key indicators
 # (sdif_tracker/publish_views.py).
 urlpatterns += [
+    # GET: what publishing freezes, and the button; POST: publish (from that page only).
     path("goals/<slug:slug>/publish/", publish_views.publish, name="publish_quarter"),
     path("goals/<slug:slug>/plan.pdf", publish_views.plan_pdf, name="goal_plan_pdf"),
     path("goals/<slug:slug>/plan.yaml", publish_views.plan_yaml, name="goal_plan_yaml"),
@@ -161,6 +161,9 @@ urlpatterns += [path("healthz", health.healthz, name="healthz")]
 # The language switcher posts to Django's set_language view.
 urlpatterns += [path("i18n/", include("django.conf.urls.i18n"))]
 
-# A database outage answers 503 "temporarily unavailable", not a 500 or 400 (unavailable.py).
+# The error pages (views/errors.py): 403 in the site's layout with the way back; 500, and
+# 503 "temporarily unavailable" for a database outage (not a 500 or 400), rendered without
+# touching the database. A 404 is Django's own handler with templates/404.html.
 handler400 = "sdif_tracker.views.errors.bad_request"
+handler403 = "sdif_tracker.views.errors.permission_denied"
 handler500 = "sdif_tracker.views.errors.server_error"

@@ -45,6 +45,11 @@ class AuditedAdmin(FiscalPeriodAsText, AuditedHistoryAdmin):
     plan and of ``milestones.admin``. What belongs to a closed goal is shown, not changed
     (a closed goal is read-only for everyone; reopening it is the lifecycle page's)."""
 
+    class Media:
+        # Selects listing full titles (a milestone's strategy and dependency, a goal's
+        # continuation) stay within the form instead of running off the page.
+        css = {"all": ["css/admin-fit.css"]}
+
     def has_change_permission(self, request, obj=None):
         if belongs_to_closed_goal(obj):
             return False

@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Mod
 from django.db.models.lookups import Range
+from django.utils.translation import gettext as _
 
 ONGOING_KEY = 99_999
 WHOLE_YEAR = 5
@@ -81,16 +82,20 @@ class FiscalPeriod:
         """
         if isinstance(text, FiscalPeriod):
             return text
+        # The messages are translated when raised: they reach the page in its language.
         if not isinstance(text, str):
             raise ValueError(
-                f"{text!r} is not a fiscal period (write e.g. Q3 FY19, FY19 or Ongoing)."
+                _("%(text)s is not a fiscal period (write e.g. Q3 FY19, FY19 or Ongoing).")
+                % {"text": repr(text)}
             )
         if _ONGOING.match(text):
             return cls.ongoing()
         match = _PATTERN.match(text)
+        shown = text.strip()
         if not match:
             raise ValueError(
-                f'"{text.strip()}" is not a fiscal period (write e.g. Q3 FY19, FY19 or Ongoing).'
+                _('"%(text)s" is not a fiscal period (write e.g. Q3 FY19, FY19 or Ongoing).')
+                % {"text": shown}
             )
         digits = match["year"]
         if len(digits) == 2:
@@ -99,18 +104,21 @@ class FiscalPeriod:
             year = int(digits)
         else:
             raise ValueError(
-                f'"{text.strip()}" is not a fiscal period: the year must have 2 or 4 digits.'
+                _('"%(text)s" is not a fiscal period: the year must have 2 or 4 digits.')
+                % {"text": shown}
             )
         if not MIN_FISCAL_YEAR <= year <= MAX_FISCAL_YEAR:
             raise ValueError(
-                f'"{text.strip()}" is not a fiscal period: year {year} is out of range.'
+                _('"%(text)s" is not a fiscal period: year %(year)d is out of range.')
+                % {"text": shown, "year": year}
             )
         quarter = None
         if match["quarter"] is not None:
             quarter = int(match["quarter"])
             if not 1 <= quarter <= 4:
                 raise ValueError(
-                    f'"{text.strip()}" is not a fiscal period: a quarter is Q1 to Q4.'
+                    _('"%(text)s" is not a fiscal period: a quarter is Q1 to Q4.')
+                    % {"text": shown}
                 )
         return cls(year, quarter)
 
@@ -257,8 +265,17 @@ def check_day(day: datetime.date) -> datetime.date:
     date outside them cannot be shown or compared."""
     if not first_day() <= day <= last_day():
         raise ValueError(
-            f"{day.isoformat()} is out of range: dates run from {first_day().isoformat()} "
-            f"to {last_day().isoformat()} (fiscal years {MIN_FISCAL_YEAR} to {MAX_FISCAL_YEAR})."
+            _(
+                "%(day)s is out of range: dates run from %(first)s to %(last)s (fiscal years "
+                "%(first_year)d to %(last_year)d)."
+            )
+            % {
+                "day": day.isoformat(),
+                "first": first_day().isoformat(),
+                "last": last_day().isoformat(),
+                "first_year": MIN_FISCAL_YEAR,
+                "last_year": MAX_FISCAL_YEAR,
+            }
         )
     return day
 
@@ -271,7 +288,9 @@ def parse_day(text: str) -> datetime.date:
         day = datetime.date.fromisoformat(text)
     except ValueError:
         shown = "".join(c for c in text[:40] if c.isprintable())
-        raise ValueError(f"“{shown}” is not a date (write e.g. 2019-06-30).") from None
+        raise ValueError(
+            _("“%(text)s” is not a date (write e.g. 2019-06-30).") % {"text": shown}
+        ) from None
     return check_day(day)
 
 

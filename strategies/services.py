@@ -15,9 +15,12 @@ from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.diffs import HistoryEntry, describe_versions
 from audit.history import history_of, recorded_change
+from audit.reasons import encode
+from strategies import reasons
 from strategies.models import GOAL_EDITABLE_FIELDS, Goal, Indicator, IndicatorValue, Strategy
 from strategies.periods import FiscalPeriod
 
@@ -126,10 +129,7 @@ REVERT_KEPT_FIELDS = frozenset(
 def revert_reason(*, record, user) -> str:
     """The history reason of a revert to ``record``."""
     when = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
-    return _("Reverted to version of %(date)s by %(user)s") % {
-        "date": when,
-        "user": user.get_username(),
-    }
+    return encode(reasons.REVERTED, date=when, user=user.get_username())
 
 
 def restore_version(locked, record, *, user):
@@ -222,7 +222,7 @@ def add_strategy(*, goal: Goal, user, number: int, title: str, description: str 
             code="number_taken",
         )
     strategy = Strategy(goal=goal, number=number, title=title.strip(), description=description)
-    with recorded_change(user=user, reason=_("Added strategy %(number)d") % {"number": number}):
+    with recorded_change(user=user, reason=encode(reasons.STRATEGY_ADDED, number=number)):
         strategy.full_clean()
         strategy.save()
     return strategy
@@ -252,18 +252,17 @@ def update_strategy(
             {"number": _("Strategy %(number)d exists already in this goal.") % {"number": number}},
             code="number_taken",
         )
-    changes = []
-    if locked.number != number:
-        changes.append(_("renumbered %(old)d → %(new)d") % {"old": locked.number, "new": number})
-    if locked.title != title.strip() or locked.description != description:
-        changes.append(_("retitled"))
-    if not changes:
+    renumbered = locked.number != number
+    retitled = locked.title != title.strip() or locked.description != description
+    if not (renumbered or retitled):
         return locked
+    if renumbered and retitled:
+        reason = encode(reasons.STRATEGY_RENUMBERED_RETITLED, number=number, old=locked.number)
+    elif renumbered:
+        reason = encode(reasons.STRATEGY_RENUMBERED, number=number, old=locked.number)
+    else:
+        reason = encode(reasons.STRATEGY_RETITLED, number=number)
     locked.number, locked.title, locked.description = number, title.strip(), description
-    reason = _("Strategy %(number)d %(changes)s") % {
-        "number": number,
-        "changes": _(" and ").join(changes),
-    }
     with recorded_change(user=user, reason=reason):
         locked.full_clean()
         locked.save()
@@ -271,24 +270,36 @@ def update_strategy(
 
 
 @transaction.atomic
-def delete_strategy(*, strategy: Strategy, user) -> None:
-    """Delete a strategy that no milestone is aligned to."""
-    locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
+def delete_strategy(*, strategy: Strategy, user, expected_version: int | None = None) -> None:
+    """Delete a strategy that no milestone is aligned to; with ``expected_version`` (its
+    version when the confirmation page was opened) one saved since is refused with
+    ``StaleEditError``."""
+    locked = lock_for_edit(Strategy.objects, pk=strategy.pk, expected_version=expected_version)
     refuse_if_closed(locked.goal)
-    aligned = locked.milestones.count()
-    if aligned:
-        raise ValidationError(
-            _(
-                "Strategy %(number)d has %(count)d milestone(s) aligned to it; move them to "
-                "another strategy first."
-            )
-            % {"number": locked.number, "count": aligned},
-            code="strategy_in_use",
-        )
-    with recorded_change(
-        user=user, reason=_("Deleted strategy %(number)d") % {"number": locked.number}
-    ):
+    refusal = delete_strategy_refusal(locked)
+    if refusal is not None:
+        raise refusal
+    with recorded_change(user=user, reason=encode(reasons.STRATEGY_DELETED, number=locked.number)):
         locked.delete()
+
+
+def delete_strategy_refusal(strategy: Strategy) -> ValidationError | None:
+    """Why ``strategy`` cannot be deleted (milestones are aligned to it), or None. The
+    confirmation page asks before offering the button; ``delete_strategy`` refuses."""
+    aligned = strategy.milestones.count()
+    if not aligned:
+        return None
+    return ValidationError(
+        ngettext(
+            "Strategy %(number)d has %(count)d key milestone aligned to it; move it to "
+            "another strategy first.",
+            "Strategy %(number)d has %(count)d key milestones aligned to it; move them to "
+            "another strategy first.",
+            aligned,
+        )
+        % {"number": strategy.number, "count": aligned},
+        code="strategy_in_use",
+    )
 
 
 # -- the goal ----------------------------------------------------------------------------
@@ -316,8 +327,7 @@ def update_goal(*, goal: Goal, user, expected_version: int | None = None, **fiel
         refuse_if_closed(locked)
     for name in changed:
         setattr(locked, name, fields[name])
-    labels = ", ".join(str(Goal._meta.get_field(name).verbose_name) for name in changed)
-    with recorded_change(user=user, reason=_("Edited goal: %(fields)s") % {"fields": labels}):
+    with recorded_change(user=user, reason=encode(reasons.GOAL_EDITED, fields=changed)):
         locked.full_clean()
         locked.save()
     return locked
@@ -347,10 +357,10 @@ def save_indicator(
     if indicator is None:
         position = (goal.indicators.aggregate(top=Max("position"))["top"] or 0) + 1
         indicator = Indicator(goal=goal, position=position)
-        reason = _("Defined the key indicator “%(name)s”") % {"name": name}
+        reason = encode(reasons.INDICATOR_DEFINED, name=name)
     else:
         indicator = Indicator.objects.select_for_update().get(pk=indicator.pk, goal=goal)
-        reason = _("Edited the key indicator “%(name)s”") % {"name": name}
+        reason = encode(reasons.INDICATOR_EDITED, name=name)
     if goal.indicators.filter(name__iexact=name).exclude(pk=indicator.pk).exists():
         raise ValidationError(
             {"name": _("This goal already has an indicator called “%(name)s”.") % {"name": name}},

@@ -76,3 +76,13 @@ def load_settings(monkeypatch, **env):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(Path(django_settings.BASE_DIR, "sdif_tracker", "settings.py")))
+
+
+def shown_now() -> str:
+    """The publish confirmation page's ``seen`` field as the page signs it, now."""
+    from django.core import signing
+    from django.utils import timezone
+
+    from sdif_tracker.views.publish import SEEN_SALT
+
+    return signing.dumps(timezone.now().isoformat(), salt=SEEN_SALT)

@@ -118,7 +118,6 @@ MATRIX = {
     "goal_plan": ("goal", GOAL_READ, NOT_ALLOWED),
     "milestone_detail": ("milestone", GOAL_READ, NOT_ALLOWED),
     # Without htmx the row URL sends the browser to the milestone page.
-    "milestone_row": ("milestone", row(LOGIN, 404, 302, 302, 302, 404, 302, 302), NOT_ALLOWED),
     "milestone_update": (
         "milestone",
         row(LOGIN, 404, 302, 302, 302, 404, 403, 302),
@@ -133,12 +132,9 @@ MATRIX = {
     "strategy_list": ("goal", PLAN_GET, NOT_ALLOWED),
     "strategy_add": ("goal", PLAN_GET, PLAN_POST),
     "strategy_edit": ("strategy", PLAN_GET, PLAN_POST),
-    # The strategy to delete has no milestones: the admin's POST deletes it.
-    "strategy_delete": (
-        "empty_strategy",
-        NOT_ALLOWED,
-        row(LOGIN, 404, 403, 403, 403, 404, 403, 302),
-    ),
+    # The strategy to delete has no milestones: GET is its confirmation page; an empty
+    # POST did not come from it (no version) and deletes nothing.
+    "strategy_delete": ("empty_strategy", PLAN_GET, PLAN_POST),
     "milestone_move": ("milestone", NOT_ALLOWED, PLAN_POST),
     "goal_compare": ("goal", GOAL_READ, NOT_ALLOWED),
     # Reverting to the only version there is: the admin's POST has nothing to revert.
@@ -153,10 +149,14 @@ MATRIX = {
     "indicator_history": ("indicator", GOAL_READ, NOT_ALLOWED),
     "audit_log": (None, row(LOGIN, 403, 403, 403, 403, 403, 200, 200), NOT_ALLOWED),
     "audit_export": (None, row(LOGIN, 403, 403, 403, 403, 403, 200, 200), NOT_ALLOWED),
-    # Publishing: leaders, deputies and admins; an empty POST is refused with a message
-    # and a redirect back to the plan. Exports read like the goal; YAML and indicators
-    # are for admins.
-    "publish_quarter": ("goal", NOT_ALLOWED, row(LOGIN, 404, 403, 302, 302, 404, 403, 302)),
+    # Publishing: leaders, deputies and admins; GET is the confirmation page (what would
+    # be frozen, or why nothing can be), an empty POST is refused on it (400). Exports
+    # read like the goal; YAML and indicators are for admins.
+    "publish_quarter": (
+        "goal",
+        row(LOGIN, 404, 403, 200, 200, 404, 403, 200),
+        row(LOGIN, 404, 403, 400, 400, 404, 403, 400),
+    ),
     "goal_plan_pdf": ("goal", GOAL_READ, NOT_ALLOWED),
     "goal_plan_yaml": ("goal", PLAN_GET, NOT_ALLOWED),
     "goal_milestones_csv": ("goal", GOAL_READ, NOT_ALLOWED),

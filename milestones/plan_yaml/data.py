@@ -6,13 +6,23 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from audit.reasons import encode
+from milestones import reasons
 from strategies.periods import FiscalPeriod
 
 # What an export writes; an import also reads the first version (no history in it).
 FORMAT = "apg-action-plan/2"
 FORMAT_1 = "apg-action-plan/1"
 FORMATS = {FORMAT_1: 1, FORMAT: 2}
-IMPORT_REASON = "Imported from action-plan YAML"
+# The change reason of an import (stored as a code, shown translated: audit.reasons).
+IMPORT_REASON = encode(reasons.PLAN_IMPORTED)
+
+
+def import_reason(filename: str) -> str:
+    """The change reason of an import of the file ``filename``."""
+    return encode(reasons.PLAN_IMPORTED_FROM, file=filename)
+
+
 # Aliases can expand a small file into a huge tree ("billion laughs"); a plan is small.
 MAX_NODES = 100_000
 # A plan nests six levels deep (indicators[0].values[0].target); PyYAML composes nested

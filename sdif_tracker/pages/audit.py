@@ -13,6 +13,11 @@ million history rows an OFFSET reads and throws away every row before the page a
 paginator's COUNT(*) reads them all (the benchmark's R3 measures it), while a cursor
 reads one page whatever its depth. The per-object timelines page the same way.
 
+Each row is named in words with its goal ("Key milestone “Sign the MoU” of SDIF: status
+On track → At risk") and carries, for the page and the CSV, the old and new value of
+each field it changed: one more query per kind of object on the page (the rows and the
+versions before them, ``describe_rows``), whatever the page size.
+
 Who may read it: administrators (every change, agencies included) and users with a
 reviewer membership on at least one goal (changes of every goal they may see, as
 ``access.visible_goals`` decides). Any other signed-in user gets 403: they know the
@@ -22,17 +27,21 @@ page exists, but it is not theirs.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from audit.history import history_of
+from audit.diffs import FieldChange, field_change, related_names
+from audit.history import IGNORED_FIELDS, history_of
 from milestones.models import Status
 from sdif_tracker.access import is_admin, visible_goals
 from sdif_tracker.pages.audit_filters import (
@@ -49,6 +58,9 @@ PAGE_SIZE = 50
 EXPORT_CHUNK = 1000
 
 CHANGE_TYPES = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+# A row's headline names at most this many of its changed fields ("and 2 more").
+HEADLINE_FIELDS = 3
+NAME_LENGTH = 60
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -74,9 +86,16 @@ class AuditRow:
     name: str
     extra: str | None
     parent_id: int | None
+    ip: str | None = None
+    request_id: str = ""
     goal: Goal | None = None
     goal_name: str = ""
     member_name: str = ""
+    # What names a status update or indicator value: its milestone's or indicator's name.
+    parent_name: str = ""
+    # Old → new for each field changed (``describe_rows``); empty for a creation or
+    # deletion, or a change whose previous version is not kept.
+    changes: list[FieldChange] = field(default_factory=list)
 
     @property
     def changed_field_labels(self) -> list[str]:
@@ -88,6 +107,14 @@ class AuditRow:
             except FieldDoesNotExist:
                 labels.append(name)
         return labels
+
+    @property
+    def is_creation(self) -> bool:
+        return self.history_type == "+"
+
+    @property
+    def is_deletion(self) -> bool:
+        return self.history_type == "-"
 
     @property
     def change_type(self) -> str:
@@ -117,6 +144,79 @@ class AuditRow:
                 "user": self.member_name or f"#{self.parent_id}",
             }
         return self.name
+
+    @property
+    def title(self) -> str:
+        """The object and its goal in words: "Key milestone “Sign the MoU” of SDIF",
+        "Status update on “Sign the MoU” (SDIF) for Q3 FY19"."""
+        key = self.kind.key
+        goal = self.goal_name or "—"
+        name = Truncator(self.name).chars(NAME_LENGTH)
+        parent = Truncator(self.parent_name or f"#{self.parent_id}").chars(NAME_LENGTH)
+        if key == "agency":
+            return _("Agency “%(name)s”") % {"name": name}
+        if key == "goal":
+            return _("Goal %(goal)s") % {"goal": goal}
+        if key == "strategy":
+            return _("Strategy %(number)s of %(goal)s") % {"number": self.extra, "goal": goal}
+        if key == "membership":
+            return _("Membership of %(user)s in %(goal)s") % {
+                "user": self.member_name or f"#{self.parent_id}",
+                "goal": goal,
+            }
+        if key == "indicator":
+            return _("Key indicator “%(name)s” of %(goal)s") % {"name": name, "goal": goal}
+        if key == "indicator_value":
+            return _("Value of “%(indicator)s” (%(goal)s) for %(period)s") % {
+                "indicator": parent,
+                "goal": goal,
+                "period": _period(self.name),
+            }
+        if key == "milestone":
+            return _("Key milestone “%(title)s” of %(goal)s") % {"title": name, "goal": goal}
+        if key == "status_update":
+            return _("Status update on “%(milestone)s” (%(goal)s) for %(period)s") % {
+                "milestone": parent,
+                "goal": goal,
+                "period": _period(self.extra),
+            }
+        if key == "progress_summary":
+            return _("Progress summary of %(goal)s for %(period)s") % {
+                "goal": goal,
+                "period": _period(self.name),
+            }
+        return self.object_name
+
+    @property
+    def summary(self) -> str:
+        """What happened, in a few words: "status On track → At risk, comment changed"."""
+        if self.history_type != "~":
+            return self.change_type
+        if not self.changes:
+            labels = self.changed_field_labels
+            if not labels:
+                return self.change_type
+            return _("%(field)s changed") % {"field": ", ".join(labels)}
+        parts = [
+            _("%(field)s changed") % {"field": change.label}
+            if change.is_text
+            else _("%(field)s %(old)s → %(new)s")
+            % {
+                "field": change.label,
+                "old": Truncator(change.old).chars(40),
+                "new": Truncator(change.new).chars(40),
+            }
+            for change in self.changes[:HEADLINE_FIELDS]
+        ]
+        more = len(self.changes) - HEADLINE_FIELDS
+        if more > 0:
+            parts.append(_("%(count)s more") % {"count": more})
+        return ", ".join(parts)
+
+    @property
+    def headline(self) -> str:
+        """ "Key milestone “Sign the MoU” of SDIF: status On track → At risk"."""
+        return _("%(object)s: %(change)s") % {"object": self.title, "change": self.summary}
 
     @property
     def timeline_url(self) -> str:
@@ -159,6 +259,8 @@ COLUMNS = (
     "name",
     "extra",
     "parent_id",
+    "history_ip",
+    "history_request_id",
 )
 
 
@@ -228,6 +330,8 @@ class AuditQuery:
                 f"{kind.name_column} AS name",
                 f"{kind.extra_column} AS extra",
                 f"{kind.parent_column} AS parent_id",
+                "history_ip",
+                "history_request_id",
             ]
         )
         condition = f" WHERE {' AND '.join(where)}" if where else ""
@@ -297,6 +401,8 @@ def _row(values) -> AuditRow:
         name=str(data["name"] or ""),
         extra=None if data["extra"] is None else str(data["extra"]),
         parent_id=data["parent_id"],
+        ip=None if data["history_ip"] is None else str(data["history_ip"]),
+        request_id=data["history_request_id"] or "",
     )
 
 
@@ -320,9 +426,11 @@ def audit_query_for(user, params) -> tuple[AuditQuery, list[Goal]]:
     return query, goals
 
 
-def label_rows(rows: list[AuditRow], goals: list[Goal]) -> list[AuditRow]:
-    """Give each row its goal and, for memberships, the member's name: at most two
-    queries whatever the number of rows (deleted goals, members)."""
+def label_rows(rows: list[AuditRow], goals: list[Goal], *, diff: bool = True) -> list[AuditRow]:
+    """Give each row its goal, for memberships the member's name, and its changes
+    (``describe_rows``; word diffs unless ``diff`` is False): at most two queries
+    (deleted goals, members) plus those of ``describe_rows``, whatever the number of
+    rows."""
     from django.contrib.auth import get_user_model
 
     by_id = {goal.pk: goal for goal in goals}
@@ -350,4 +458,86 @@ def label_rows(rows: list[AuditRow], goals: list[Goal]) -> list[AuditRow]:
             row.goal_name = gone.get(row.goal_id, "")
         if row.kind.key == "membership":
             row.member_name = members.get(row.parent_id, "")
+    return describe_rows(rows, diff=diff)
+
+
+# What names a row of these kinds: its parent, by this foreign key.
+PARENT_FIELDS = {"status_update": "milestone", "indicator_value": "indicator"}
+
+
+def describe_rows(rows: list[AuditRow], *, diff: bool = True) -> list[AuditRow]:
+    """Give each change its old → new values per field (labels for choices, names for
+    related objects, word diffs for long text) and each status update or indicator
+    value its parent's name. Per kind of object on the page: one query for the rows
+    and the version before each, one per kind of related object named (plus one if
+    some are deleted)."""
+    by_kind = defaultdict(list)
+    for row in rows:
+        by_kind[row.kind].append(row)
+    for kind, kind_rows in by_kind.items():
+        parent_field = PARENT_FIELDS.get(kind.key)
+        if parent_field:
+            ids = {row.parent_id for row in kind_rows if row.parent_id}
+            names = related_names(kind.model, {parent_field: ids}) if ids else {}
+            for row in kind_rows:
+                row.parent_name = names.get((parent_field, row.parent_id), "")
+        changed = [row for row in kind_rows if row.history_type == "~"]
+        if changed:
+            _describe_changes(kind, changed, diff=diff)
     return rows
+
+
+def _describe_changes(kind, rows: list[AuditRow], *, diff: bool) -> None:
+    history = kind.history_model
+    ids = [row.history_id for row in rows]
+    earlier = history.objects.filter(id=OuterRef("id")).filter(
+        Q(history_date__lt=OuterRef("history_date"))
+        | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+    )
+    previous_ids = (
+        history.objects.filter(history_id__in=ids)
+        .annotate(
+            previous=Subquery(
+                earlier.order_by("-history_date", "-history_id").values("history_id")[:1]
+            )
+        )
+        .values("previous")
+    )
+    versions = history.objects.filter(
+        Q(history_id__in=ids) | Q(history_id__in=previous_ids)
+    ).order_by("id", "history_date", "history_id")
+    # Each version of the page after the one before it: in this ordered list, the
+    # version before a page row is the one fetched for it (or another page row).
+    pairs, last = {}, {}
+    wanted_ids = set(ids)
+    for version in versions:
+        before = last.get(version.id)
+        if version.history_id in wanted_ids and before is not None:
+            pairs[version.history_id] = (before, version)
+        last[version.id] = version
+    # Every tracked field, also those no form edits (when a summary was published), which
+    # simple-history's diff_against() skips: the rule of ``history_changed_fields``.
+    model = kind.model
+    fields = [f for f in history.tracked_fields if f.name not in IGNORED_FIELDS]
+    deltas = {
+        history_id: [
+            (f, getattr(before, f.attname), getattr(after, f.attname))
+            for f in fields
+            if getattr(before, f.attname) != getattr(after, f.attname)
+        ]
+        for history_id, (before, after) in pairs.items()
+    }
+    wanted = defaultdict(set)
+    for delta in deltas.values():
+        for tracked, old, new in delta:
+            model_field = model._meta.get_field(tracked.name)
+            if model_field.many_to_one:
+                wanted[model_field.name].update(v for v in (old, new) if v)
+    names = related_names(model, wanted)
+    for row in rows:
+        delta = deltas.get(row.history_id)
+        if delta is not None:
+            row.changes = [
+                field_change(model._meta.get_field(tracked.name), old, new, names, diff=diff)
+                for tracked, old, new in delta
+            ]

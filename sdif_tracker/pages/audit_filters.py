@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import IGNORED_FIELDS, history_of
@@ -104,6 +105,18 @@ def _field_label(name: str):
 
 
 FIELD_CHOICES = [(name, _field_label(name)) for name in FIELD_NAMES]
+
+
+def field_options() -> list[tuple[str, str]]:
+    """The field filter's options in the reader's language, by label: each field's
+    human name and the kinds of object that have it, "Comment (key milestone, status
+    update)", never its code name."""
+    options = []
+    for name in FIELD_NAMES:
+        kinds = ", ".join(str(kind.label) for kind in KINDS if name in kind.field_names)
+        label = capfirst(str(_field_label(name)))
+        options.append((name, _("%(field)s (%(kinds)s)") % {"field": label, "kinds": kinds}))
+    return sorted(options, key=lambda option: option[1].casefold())
 
 
 # -- cursors -------------------------------------------------------------------------

@@ -54,12 +54,11 @@ def milestone_history(milestone: Milestone, limit: int = MILESTONE_PAGE_VERSIONS
 
 
 def milestone_status_updates(milestone: Milestone, limit: int = MILESTONE_PAGE_UPDATES) -> Latest:
-    """The milestone's latest ``limit`` status updates, oldest first, with their authors,
-    and the number of updates in all: one query."""
+    """The milestone's latest ``limit`` status updates, newest first (like its history),
+    with their authors, and the number of updates in all: one query."""
     latest = list(
         milestone.status_updates.select_related("author")
         .annotate(total=Window(Count("id")))
         .order_by("-created_at", "-id")[:limit]
     )
-    latest.reverse()
     return Latest(latest, latest[0].total if latest else 0)

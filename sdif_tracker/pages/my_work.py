@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.db.models import (
     BooleanField,
     Case,
-    Exists,
     IntegerField,
     OuterRef,
     Subquery,
@@ -23,9 +22,9 @@ from milestones.models import (
     CLOSED_STATUSES,
     Milestone,
     ProgressSummary,
-    StatusUpdate,
     due_this_quarter_q,
     overdue_q,
+    updated_for_quarter,
 )
 from milestones.quarters import (
     goals_by_quarter,
@@ -107,16 +106,13 @@ def _milestones_to_update(goals: list[Goal]) -> list[Milestone]:
     """Open milestones of ``goals`` with no status update for their goal's reporting
     quarter, overdue first, then by due period: one query."""
     groups = goals_by_quarter(goals)
-    updated_now = StatusUpdate.objects.filter(
-        milestone=OuterRef("pk"), period=OuterRef("reporting_key")
-    )
     milestones = list(
         Milestone.objects.filter(goal__in=[g.pk for g in goals])
         .exclude(status__in=CLOSED_STATUSES)
         .with_effective_due()
         .annotate(reporting_key=reporting_key_case(groups))
         .annotate(
-            updated_now=Exists(updated_now),
+            updated_now=updated_for_quarter(OuterRef("reporting_key")),
             overdue_flag=_flag(per_goal_q(groups, overdue_q)),
             due_now_flag=_flag(per_goal_q(groups, due_this_quarter_q)),
             # Undated milestones last on every database (NULL sorts first on SQLite).

@@ -13,6 +13,7 @@ change that belongs to the quarter is shown beside it as a correction.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from milestones.models import ProgressSummary
 from milestones.quarters import reporting_quarter
 from sdif_tracker.pages import asof, plan
+from sdif_tracker.pages.dashboard import StatusCount, status_breakdown
 from strategies.models import Goal
 from strategies.periods import FiscalPeriod, quarters_between
 
@@ -60,6 +62,11 @@ def published_summary(goal: Goal, period: FiscalPeriod) -> ProgressSummary | Non
     return ProgressSummary.objects.published().filter(goal=goal, period=period).first()
 
 
+def quarter_update(goal: Goal, period: FiscalPeriod) -> ProgressSummary | None:
+    """The goal's update for ``period``, published or not."""
+    return ProgressSummary.objects.filter(goal=goal, period=period).first()
+
+
 def goal_summaries(goal: Goal) -> list[ProgressSummary]:
     """The goal's quarterly updates, published or not, newest period first: one query."""
     return list(ProgressSummary.objects.filter(goal=goal).order_by("-period"))
@@ -77,19 +84,28 @@ class QuarterPlan:
         return max(self.corrections, key=lambda c: c.recorded_at, default=None)
 
 
+def _snapshot(
+    goal: Goal, moment: PublicationMoment
+) -> tuple[asof.PlanAsOf, plan.PublishedPlan | None]:
+    """The plan a publication at ``moment`` freezes, with the quarter's update only (None:
+    nothing of the goal belonged to the quarter then), and the plan it was built from."""
+    past = asof.plan_as_of(goal, moment, with_progress=True, with_indicators=True)
+    if not past.existed:
+        return past, None
+    past.progress = [p for p in past.progress if p.period == moment.quarter]
+    return past, plan.published_plan_as_of(past)
+
+
 def quarter_plan(
     goal: Goal, summary: ProgressSummary, *, with_corrections: bool = False
 ) -> QuarterPlan:
     """The plan of a published quarter exactly as it stood when it was published, with
     that quarter's update only: a fixed number of queries (asof.plan_as_of); on request
     (one more query) what was corrected for it since."""
-    past = asof.plan_as_of(
-        goal, PublicationMoment.of(summary), with_progress=True, with_indicators=True
-    )
-    if not past.existed:  # nothing of the goal belonged to the quarter then
+    past, frozen_plan = _snapshot(goal, PublicationMoment.of(summary))
+    if frozen_plan is None:  # nothing of the goal belonged to the quarter then
         return QuarterPlan(summary=summary, plan=None)
-    past.progress = [p for p in past.progress if p.period == summary.period]
-    frozen = QuarterPlan(summary=summary, plan=plan.published_plan_as_of(past))
+    frozen = QuarterPlan(summary=summary, plan=frozen_plan)
     if with_corrections:
         frozen.corrections = asof.corrections_since(
             goal,
@@ -99,6 +115,29 @@ def quarter_plan(
             after=summary.published_at,
         )
     return frozen
+
+
+def publication_preview(goal: Goal, period: FiscalPeriod, *, at=None) -> plan.PublishedPlan | None:
+    """What publishing ``period`` at ``at`` (default: now) freezes: the very plan
+    ``quarter_plan`` shows once it is published (the same snapshot rule, at that instant);
+    None when nothing of the goal belongs to the quarter."""
+    moment = PublicationMoment(period, recorded_by=at or timezone.now())
+    return _snapshot(goal, moment)[1]
+
+
+def changed_since_preview(goal: Goal, period: FiscalPeriod, seen) -> list[asof.Correction]:
+    """What changed in the plan as reported for ``period`` since its publication preview
+    was shown at ``seen``: the corrections rule of a published quarter, applied to the
+    preview (empty: publishing now freezes what the user saw)."""
+    past, frozen_plan = _snapshot(goal, PublicationMoment(period, recorded_by=seen))
+    if frozen_plan is None:
+        return []
+    return asof.corrections_since(goal, past.milestones, past.strategies, period, after=seen)
+
+
+def status_counts(plan_rows) -> list[StatusCount]:
+    """How many of the milestones in ``plan_rows`` are in each status, in the scale's order."""
+    return status_breakdown(Counter(row.milestone.status for row in plan_rows))
 
 
 def edition_label(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from audit.diffs import describe_versions
+from audit.reasons import describe
 from milestones import services as milestone_services
 from milestones.models import Milestone
 from sdif_tracker import access
@@ -123,7 +124,7 @@ def _revert(request, *, goal, obj, model, history, record, revert, back_url, kin
             messages.success(
                 request,
                 _("Saved as a new change: “%(reason)s”.")
-                % {"reason": services.revert_reason(record=record, user=request.user)},
+                % {"reason": describe(services.revert_reason(record=record, user=request.user))},
             )
             return redirect(next_url)
     current = history.filter(id=obj.pk).order_by("-history_date", "-history_id").first()
@@ -134,7 +135,7 @@ def _revert(request, *, goal, obj, model, history, record, revert, back_url, kin
         "object": obj,
         "record": record,
         "changes": sorted(entry.changes, key=lambda change: order.get(change.field, 0)),
-        "reason": services.revert_reason(record=record, user=request.user),
+        "reason": describe(services.revert_reason(record=record, user=request.user)),
         "back_url": back_url,
         "kind": kind,
     }

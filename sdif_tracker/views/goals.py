@@ -1,10 +1,13 @@
 """The read-only pages: parse the request, fetch through ``access`` and ``dashboard``,
 render."""
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -59,7 +62,10 @@ def goal_dashboard(request, slug):
     if moment is None:
         context["board"] = dashboard.goal_dashboard(goal, request.GET)
         if context["perms_goal"].write_summary:  # leaders, deputies and admins
-            context["completeness"] = completeness.check_goal(goal)
+            board = context["board"]
+            context["completeness"] = completeness.check_goal(
+                goal, strategies=board.strategies, milestones=board.plan_milestones
+            )
     else:
         plan = asof.plan_as_of(goal, moment)
         context.update(as_of=moment, perms_goal=access.READ_ONLY, existed=plan.existed)
@@ -124,42 +130,46 @@ def _status_form(milestone, data=None):
 
 
 def _row_context(request, milestone, **extra):
-    if "form" in extra:
-        # The inline form takes focus when htmx swaps it in (keyboard users land on it).
-        extra["form"].fields["status"].widget.attrs["autofocus"] = True
-    else:
-        # The plain row has the dashboard's columns, "since last quarter" included.
-        extra["row"] = live_row(milestone)
+    """What the dashboard's htmx answers render: the milestone's row (the dashboard's
+    columns, "since last quarter" included), with ``extra``."""
     return {
         "milestone": milestone,
         "goal": milestone.goal,
         "perms_goal": access.permissions_for(request.user, milestone.goal),
+        "rows": [live_row(milestone)],
         **extra,
     }
 
 
-@require_safe
-@login_required
-def milestone_row(request, slug, pk):
-    """One dashboard row (htmx: what "Cancel" swaps back in)."""
-    milestone = access.get_milestone_for_user(request.user, slug, pk)
-    if not request.htmx:
-        return redirect(milestone)
-    return render(request, "milestones/_milestone_row.html", _row_context(request, milestone))
+def _page_params(request) -> QueryDict:
+    """The GET parameters of the dashboard an htmx request came from (its grouping and
+    filters, which the refreshed work line's links keep); none without htmx."""
+    url = request.htmx.current_url if request.htmx else None
+    return QueryDict(urlsplit(url).query if url else "")
+
+
+def _panel_form(request, milestone, form, conflict=None):
+    """The form in the dashboard's edit panel (a 200: htmx swaps only 2xx answers)."""
+    if not form.is_bound:
+        # The panel gives the first field focus when it opens (keyboard users land on it);
+        # a form back with errors leaves focus to app.js, which moves it to the first error.
+        form.fields["status"].widget.attrs["autofocus"] = True
+    context = {"milestone": milestone, "goal": milestone.goal, "form": form, "conflict": conflict}
+    return render(request, "milestones/_milestone_panel_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def milestone_update(request, slug, pk):
-    """The status update form: inline on the dashboard with htmx, on the milestone page
-    without. Refuses a form opened before someone else's save and keeps what was typed."""
+    """The status update form: in the dashboard's edit panel with htmx, on the milestone
+    page without. Refuses a form opened before someone else's save and keeps what was
+    typed. Saved with htmx: the row, the dashboard's counts and a message, in place."""
     milestone = access.get_milestone_for_user(
         request.user, slug, pk, need=access.Need.UPDATE_MILESTONES
     )
     if request.method == "GET":
         if request.htmx:
-            context = _row_context(request, milestone, form=_status_form(milestone))
-            return render(request, "milestones/_milestone_row_form.html", context)
+            return _panel_form(request, milestone, _status_form(milestone))
         return redirect(f"{milestone.get_absolute_url()}#update")
 
     form = _status_form(milestone, request.POST)
@@ -205,16 +215,23 @@ def milestone_update(request, slug, pk):
                 "status": saved.get_status_display(),
             }
             if request.htmx:
-                context = _row_context(request, saved, announcement=text)
-                return render(request, "milestones/_milestone_row.html", context)
+                context = _row_context(
+                    request,
+                    saved,
+                    announcement=text,  # the live region: the whole sentence
+                    # Beside the title it names: short, so the row does not grow.
+                    row_message=_("Saved: now %(status)s.")
+                    % {"status": saved.get_status_display()},
+                    summary=dashboard.goal_work_summary(saved.goal, _page_params(request)),
+                )
+                return render(request, "milestones/_milestone_panel_saved.html", context)
             messages.success(request, text)
             return redirect(saved)
 
     status = 409 if stale_version else 400
     if request.htmx:
-        # htmx swaps only 2xx responses; the form row carries the errors itself.
-        context = _row_context(request, milestone, form=form, conflict=conflict)
-        return render(request, "milestones/_milestone_row_form.html", context)
+        # htmx swaps only 2xx responses; the panel's form carries the errors itself.
+        return _panel_form(request, milestone, form, conflict)
     return render(
         request,
         "milestones/milestone_detail.html",

@@ -123,6 +123,7 @@ def timeline(request, slug, kind, pk=None):
         "object_url": "" if deleted else _current_url(kind, current, goal),
         "deleted": deleted,
         "entries": entries,
+        "show_origin": access.can_see_change_origin(request.user),
         "older_cursor": older,
         "is_first_page": cursor is None,
     }
@@ -158,7 +159,8 @@ def audit_log(request):
         "goals": goals,
         "filters": query.filters,
         "kinds": audit.KINDS if access.is_admin(request.user) else audit.KINDS[1:],
-        "field_choices": audit_filters.FIELD_CHOICES,
+        "field_choices": audit_filters.field_options(),
+        "show_origin": access.can_see_change_origin(request.user),
         "next_cursor": next_cursor,
         "cursor_param": cursor_param,
         "is_first_page": cursor is None,
@@ -178,7 +180,8 @@ def audit_export(request):
         return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
-        audit_csv.csv_lines(query, goals), content_type="text/csv; charset=utf-8"
+        audit_csv.csv_lines(query, goals, with_origin=access.can_see_change_origin(request.user)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
     return response

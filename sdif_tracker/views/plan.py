@@ -13,10 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from audit.history import saved_by
 from milestones import services as milestone_services
 from milestones.forms import MilestoneMoveForm
 from milestones.models import Milestone
@@ -67,14 +69,18 @@ def _merge_stale(stale: StaleEditError, typed: dict) -> tuple[dict, set[str], se
     return data, mine, theirs
 
 
-def _both_changed(model, mine: set[str], theirs: set[str]) -> tuple[str, ...]:
+def _both_changed(model, mine: set[str], theirs: set[str], *, by_you=False) -> tuple[str, ...]:
     both = mine & theirs
     if not both:
         return ()
-    return (
-        _("You both changed: %(fields)s. Your text is shown; theirs is in the history.")
-        % {"fields": _labels(model, both)},
-    )
+    if by_you:
+        message = _(
+            "You changed %(fields)s in both places. What you typed here is shown; the "
+            "other version is in the history."
+        )
+    else:
+        message = _("You both changed: %(fields)s. Your text is shown; theirs is in the history.")
+    return (message % {"fields": _labels(model, both)},)
 
 
 # -- the strategy list ---------------------------------------------------------------
@@ -198,7 +204,9 @@ def strategy_edit(request, slug, pk):
                 **typed,
             )
         except StaleEditError as stale:
-            form, conflict = _stale_strategy_form(stale, typed, taken_numbers=others)
+            form, conflict = _stale_strategy_form(
+                stale, typed, taken_numbers=others, user=request.user
+            )
             return _render_strategy_form(
                 request, goal, form, strategy=stale.obj, conflict=conflict, status=409
             )
@@ -211,7 +219,7 @@ def strategy_edit(request, slug, pk):
 
 
 def _stale_strategy_form(
-    stale: StaleEditError, typed: dict, *, taken_numbers
+    stale: StaleEditError, typed: dict, *, taken_numbers, user
 ) -> tuple[StrategyEditForm, Conflict]:
     """The form again at the strategy's current version (see ``_merge_stale``), and who
     changed which fields since it was opened."""
@@ -224,23 +232,80 @@ def _stale_strategy_form(
         "form. Nothing was saved. The form now shows their version with your edits kept "
         "in the fields you changed; check it, then save again."
     )
+    changed_by_you = _(
+        "You saved this strategy in another tab or window at %(when)s (%(fields)s) after "
+        "you opened this form. Nothing was saved here. The form now shows that version "
+        "with your edits kept in the fields you changed; check it, then save again."
+    )
     unchanged = _("This strategy changed after you opened this form. Nothing was saved.")
-    return form, _conflict(stale, Strategy, mine, theirs, changed=changed, unchanged=unchanged)
+    return form, _conflict(
+        stale,
+        Strategy,
+        mine,
+        theirs,
+        changed=changed,
+        changed_by_you=changed_by_you,
+        unchanged=unchanged,
+        user=user,
+    )
 
 
-@require_POST
+@require_http_methods(FORM_METHODS)
 @login_required
 def strategy_delete(request, slug, pk):
+    """GET: what deleting the strategy removes (or why it cannot be deleted) and the
+    button; POST (from that page, at the version it showed): delete it."""
     goal = _admin_goal(request, slug)
     strategy = get_object_or_404(Strategy, goal=goal, pk=pk)
+    status = 200
+    if request.method == "POST":
+        try:
+            version = _confirmed_version(request)
+            services.delete_strategy(
+                strategy=strategy, user=request.user, expected_version=version
+            )
+        except StaleEditError as stale:
+            strategy = stale.obj
+            messages.warning(
+                request,
+                _(
+                    "Nothing was deleted: strategy %(number)d was changed while you were "
+                    "reviewing it. Check what will be removed, then delete again."
+                )
+                % {"number": strategy.number},
+            )
+            status = 409
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            status = 400
+        else:
+            messages.success(
+                request, _("Deleted strategy %(number)d.") % {"number": strategy.number}
+            )
+            return redirect("strategy_list", slug=goal.slug)
+    refusal = services.delete_strategy_refusal(strategy)
+    context = {
+        "goal": goal,
+        "perms_goal": access.permissions_for(request.user, goal),
+        "strategy": strategy,
+        "problem": " ".join(refusal.messages) if refusal is not None else "",
+        "aligned": list(strategy.milestones.order_by("position", "id")) if refusal else [],
+        "back_url": reverse("strategy_list", kwargs={"slug": goal.slug}),
+    }
+    return render(request, "strategies/strategy_delete_confirm.html", context, status=status)
+
+
+def _confirmed_version(request) -> int:
+    """The strategy's version the confirmation page showed; a POST without it did not
+    come from that page and deletes nothing."""
     try:
-        services.delete_strategy(strategy=strategy, user=request.user)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Deleted strategy %(number)d.") % {"number": strategy.number})
-    return redirect("strategy_list", slug=goal.slug)
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        raise ValidationError(
+            _("Nothing was deleted: open the strategy's Delete page and confirm there."),
+            code="not_confirmed",
+        ) from None
 
 
 # -- moving a milestone to another strategy -------------------------------------------
@@ -293,10 +358,18 @@ def _stale_move_form(request, stale, form) -> tuple[MilestoneMoveForm, Conflict]
     fresh.is_valid()
     last = stale.versions[-1] if stale.versions else None
     if last is not None:
-        message = _(
-            "%(user)s changed this milestone at %(when)s (it is now under %(strategy)s). "
-            "Nothing was moved; your choice is kept: press Move again to apply it."
-        ) % {
+        if saved_by(last, request.user):
+            message = _(
+                "You changed this milestone in another tab or window at %(when)s (it is now "
+                "under %(strategy)s). Nothing was moved; your choice is kept: press Move "
+                "again to apply it."
+            )
+        else:
+            message = _(
+                "%(user)s changed this milestone at %(when)s (it is now under %(strategy)s). "
+                "Nothing was moved; your choice is kept: press Move again to apply it."
+            )
+        message = message % {
             "user": last.history_username or _("someone"),
             "when": _when(last.history_date),
             "strategy": stale.milestone.strategy or _("no strategy"),
@@ -340,7 +413,7 @@ def goal_edit(request, slug):
                 **fields,
             )
         except StaleEditError as stale:
-            form, conflict = _stale_goal_form(stale, fields)
+            form, conflict = _stale_goal_form(stale, fields, user=request.user)
             return _render_goal_form(request, stale.obj, form, conflict=conflict, status=409)
         except ValidationError as error:
             add_service_errors(form, error)
@@ -353,7 +426,7 @@ def goal_edit(request, slug):
     return _render_goal_form(request, goal, form, status=400)
 
 
-def _stale_goal_form(stale: StaleEditError, typed: dict) -> tuple[GoalForm, Conflict]:
+def _stale_goal_form(stale: StaleEditError, typed: dict, *, user) -> tuple[GoalForm, Conflict]:
     """The form again at the goal's current version (see ``_merge_stale``), and who
     changed which fields since it was opened."""
     data, mine, theirs = _merge_stale(stale, typed)
@@ -364,23 +437,50 @@ def _stale_goal_form(stale: StaleEditError, typed: dict) -> tuple[GoalForm, Conf
         "Nothing was saved. The form now shows their version with your edits kept in "
         "the fields you changed; check it, then save again."
     )
+    changed_by_you = _(
+        "You saved this goal in another tab or window at %(when)s (%(fields)s) after you "
+        "opened this form. Nothing was saved here. The form now shows that version with "
+        "your edits kept in the fields you changed; check it, then save again."
+    )
     unchanged = _("This goal changed after you opened this form. Nothing was saved.")
-    return form, _conflict(stale, Goal, mine, theirs, changed=changed, unchanged=unchanged)
+    return form, _conflict(
+        stale,
+        Goal,
+        mine,
+        theirs,
+        changed=changed,
+        changed_by_you=changed_by_you,
+        unchanged=unchanged,
+        user=user,
+    )
 
 
-def _conflict(stale: StaleEditError, model, mine, theirs, *, changed: str, unchanged: str):
+def _conflict(
+    stale: StaleEditError,
+    model,
+    mine,
+    theirs,
+    *,
+    changed: str,
+    changed_by_you: str,
+    unchanged: str,
+    user,
+):
     """Who changed which fields of ``model`` since the form was opened, in ``changed``
-    (``unchanged`` when no later version is known), and the fields both of you changed."""
+    (``changed_by_you`` when the newest save was ``user``'s own, in another tab;
+    ``unchanged`` when no later version is known), and the fields both changed."""
+    by_you = False
     if stale.versions:
         last = stale.versions[-1]
-        heading = changed % {
+        by_you = saved_by(last, user)
+        heading = (changed_by_you if by_you else changed) % {
             "user": last.history_username or _("someone"),
             "when": _when(last.history_date),
             "fields": _labels(model, theirs) or _("no visible field"),
         }
     else:
         heading = unchanged
-    return Conflict(heading, _both_changed(model, mine, theirs))
+    return Conflict(heading, _both_changed(model, mine, theirs, by_you=by_you))
 
 
 def _form_value(value) -> str:

@@ -8,10 +8,13 @@ render, redirect or send the file.
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -22,10 +25,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from milestones import services as milestone_services
 from milestones.plan_yaml import export_plan
+from milestones.quarters import reporting_quarter
 from sdif_tracker import access, exports
 from sdif_tracker.pages import indicators, publishing
 from sdif_tracker.pages.plan_page import indicator_charts, plan_context, quarter_url
@@ -34,31 +38,149 @@ from strategies import services as plan_services
 from strategies.models import Goal
 from strategies.periods import FiscalPeriod
 
+FORM_METHODS = ["GET", "HEAD", "POST"]
 
-@require_POST
+
+def _asked_period(goal: Goal, text: str) -> FiscalPeriod:
+    """The quarter asked for (``?period=``), or the one being reported on when none is;
+    ``ValueError`` for text that is not a fiscal period."""
+    return FiscalPeriod.parse(text) if text.strip() else reporting_quarter(goal)
+
+
+def _posted_int(request, name: str) -> int:
+    try:
+        return int(request.POST.get(name, ""))
+    except ValueError:
+        raise ValidationError(
+            _("Open the confirmation page from the plan and publish from there."),
+            code="not_confirmed",
+        ) from None
+
+
+# The moment the confirmation page was shown travels signed: a hand-made POST cannot claim
+# a later one and so skip the check that nothing changed since.
+SEEN_SALT = "sdif_tracker.publish.seen"
+
+
+def _posted_moment(request):
+    """When the confirmation page the POST comes from was shown."""
+    try:
+        text = signing.loads(request.POST.get("seen", ""), salt=SEEN_SALT)
+        seen = datetime.datetime.fromisoformat(text)
+        seen = seen.astimezone(datetime.UTC) if timezone.is_aware(seen) else None
+    except (signing.BadSignature, TypeError, ValueError, OverflowError):
+        seen = None
+    if seen is None:
+        raise ValidationError(
+            _("Open the confirmation page from the plan and publish from there."),
+            code="not_confirmed",
+        )
+    return seen
+
+
+def _publish_from_confirmation(request, goal: Goal, period: FiscalPeriod | None):
+    """Publish what the confirmation page showed: the update at the version it showed,
+    the plan as it stood then; else ``ValidationError``, ``StaleEditError`` or
+    ``PlanChanged``, nothing written."""
+    if period is not None and period.is_quarter:
+        version = _posted_int(request, "version")
+        changed = publishing.changed_since_preview(goal, period, _posted_moment(request))
+        if changed:
+            raise PlanChanged(changed)
+    else:  # the service refuses it, in its own words
+        version = None
+    return milestone_services.publish_quarter(
+        goal=goal, user=request.user, period=period, expected_version=version
+    )
+
+
+class PlanChanged(Exception):
+    """The plan as reported for the quarter changed after its preview was shown."""
+
+    def __init__(self, corrections):
+        super().__init__("The plan changed since the preview.")
+        self.corrections = corrections
+
+
+@require_http_methods(FORM_METHODS)
 @login_required
 def publish(request, slug):
-    """Publish the goal's update for the posted quarter, freezing it."""
+    """GET: what publishing the quarter (``?period=``, default the one being reported on)
+    freezes — its update and the plan with each milestone's status — and the button.
+    POST (from that page): publish it, unless it changed since the page was shown."""
     goal = access.get_goal_for_user(request.user, slug, need=access.Need.WRITE_SUMMARY)
-    text = request.POST.get("period", "")
+    status, refused = 200, ""
     try:
-        period = FiscalPeriod.parse(text) if text.strip() else None
-        summary = milestone_services.publish_quarter(goal=goal, user=request.user, period=period)
+        if request.method == "POST":
+            text = request.POST.get("period", "")
+            period = FiscalPeriod.parse(text) if text.strip() else None
+        else:
+            period = _asked_period(goal, request.GET.get("period", ""))
     except ValueError as error:
-        messages.error(request, _("Nothing was published: %(problem)s") % {"problem": error})
-    except ValidationError as error:
-        messages.error(
-            request,
-            _("Nothing was published: %(problem)s") % {"problem": " ".join(error.messages)},
-        )
-    else:
-        messages.success(
-            request,
-            _("Published the %(period)s update. Its plan is frozen at this link.")
-            % {"period": summary.period},
-        )
-        return redirect(quarter_url(goal, summary.period))
-    return redirect(goal.get_plan_url() + "#publishing")
+        return _render_publish_confirm(request, goal, None, problem=str(error), status=400)
+    if request.method == "POST":
+        try:
+            summary = _publish_from_confirmation(request, goal, period)
+        except ValidationError as error:
+            status, refused = 400, " ".join(error.messages)
+        except plan_services.StaleEditError:
+            messages.warning(
+                request,
+                _(
+                    "Nothing was published: the %(period)s update was saved again while you "
+                    "were reviewing it. Check what will be published, then publish again."
+                )
+                % {"period": period},
+            )
+            status = 409
+        except PlanChanged:
+            messages.warning(
+                request,
+                _(
+                    "Nothing was published: key milestones changed for %(period)s while you "
+                    "were reviewing them. Check what will be published, then publish again."
+                )
+                % {"period": period},
+            )
+            status = 409
+        else:
+            messages.success(
+                request,
+                _("Published the %(period)s update. Its plan is frozen at this link.")
+                % {"period": summary.period},
+            )
+            return redirect(quarter_url(goal, summary.period))
+    return _render_publish_confirm(request, goal, period, refused=refused, status=status)
+
+
+def _render_publish_confirm(request, goal, period, *, problem="", refused="", status=200):
+    """The confirmation page: what publishing ``period`` freezes, or why it cannot be
+    published (``problem``, or the service's ``publish_refusal``); ``refused``: why the
+    POST just made published nothing, when the page does not already say it."""
+    summary = preview = None
+    if not problem:
+        summary = publishing.quarter_update(goal, period) if period is not None else None
+        refusal = milestone_services.publish_refusal(goal, period, summary)
+        problem = " ".join(refusal.messages) if refusal is not None else ""
+    if refused and refused != problem:
+        messages.error(request, _("Nothing was published: %(problem)s") % {"problem": refused})
+    seen = timezone.now()
+    if not problem:
+        preview = publishing.publication_preview(goal, period, at=seen)
+    context = {
+        "goal": goal,
+        "perms_goal": access.permissions_for(request.user, goal),
+        "period": period,
+        "summary": summary,
+        "preview": preview,
+        "status_counts": publishing.status_counts(preview.rows) if preview else [],
+        "data_update": publishing.data_statement_source(preview.progress) if preview else None,
+        "problem": problem,
+        "posted": request.method == "POST",
+        "seen": signing.dumps(seen.isoformat(), salt=SEEN_SALT),
+        "back_url": goal.get_plan_url() + "#publishing",
+    }
+    return render(request, "strategies/publish_confirm.html", context, status=status)
 
 
 # A published quarter's PDF never changes, so it is rendered once and kept: a burst of
@@ -198,8 +320,6 @@ def plan_yaml(request, slug):
 
 
 # -- key indicators (admins) -------------------------------------------------------------
-
-FORM_METHODS = ["GET", "HEAD", "POST"]
 
 
 @require_http_methods(FORM_METHODS)

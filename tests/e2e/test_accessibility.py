@@ -83,25 +83,27 @@ def test_the_leaders_pages(new_page, sdif_goal, sdif_leader):
     expect(page.locator("[data-filter-problems]")).to_be_visible()
     assert_accessible(page, "dashboard with a filter error")
 
-    # The inline form (htmx), with errors, and the row after saving.
+    # The form in the edit panel (htmx), with errors, and the row after saving.
     page.goto("/goals/sdif/")
     page.locator(f"#update-button-{milestone.pk}").click()
     row = page.locator(f"#milestone-{milestone.pk}")
-    expect(row.locator("form")).to_be_visible()
+    panel = page.locator("#edit-panel")
+    expect(panel.locator("form")).to_be_visible()
     wait_for_htmx_to_settle(page)
-    assert_accessible(page, "inline status form")
-    row.get_by_label("New status").select_option(Status.AT_RISK.value)
-    row.get_by_role("button", name="Save update").click()
-    expect(row.locator(".invalid-feedback").first).to_be_visible()
+    assert_accessible(page, "status form in the edit panel")
+    panel.get_by_label("New status").select_option(Status.AT_RISK.value)
+    panel.get_by_role("button", name="Save update").click()
+    expect(panel.locator(".invalid-feedback").first).to_be_visible()
     wait_for_htmx_to_settle(page)
     assert_errors_tied_to_fields(page)
-    assert_accessible(page, "inline status form with errors")
-    row.get_by_label("Comment").fill("Partner asked for more time.")
-    row.get_by_role("button", name="Save update").click()
+    assert_accessible(page, "status form in the edit panel with errors")
+    panel.get_by_label("Comment").fill("Partner asked for more time.")
+    panel.get_by_role("button", name="Save update").click()
     expect(row.locator(f'[data-status="{Status.AT_RISK.value}"]')).to_be_visible()
-    expect(page.locator("#messages[aria-live=polite]")).to_contain_text("Saved:")
+    expect(page.locator("#live-status[role=status]")).to_contain_text("Saved:")
+    expect(panel).to_be_hidden()
     wait_for_htmx_to_settle(page)
-    assert_accessible(page, "dashboard row after an inline save")
+    assert_accessible(page, "dashboard row after a save in the panel")
 
     # The milestone page, its form with errors.
     page.goto(milestone.get_absolute_url())
@@ -153,10 +155,10 @@ def test_the_conflict_state(new_page, sdif_goal, sdif_leader, sdif_deputy):
     expect(page.locator("[data-conflict]")).to_be_visible()
     assert_accessible(page, "conflict on the milestone page")
 
-    # The same on the dashboard row.
+    # The same in the dashboard's edit panel.
     page.goto("/goals/sdif/")
     page.locator(f"#update-button-{milestone.pk}").click()
-    row = page.locator(f"#milestone-{milestone.pk}")
+    row = page.locator("#edit-panel")
     expect(row.locator("form")).to_be_visible()
     services.record_status_update(
         milestone=Milestone.objects.get(pk=milestone.pk),
@@ -167,11 +169,12 @@ def test_the_conflict_state(new_page, sdif_goal, sdif_leader, sdif_deputy):
         revised_due=None,
         expected_version=Milestone.objects.get(pk=milestone.pk).version,
     )
-    row.get_by_label("Comment").fill("Typed second, inline.")
+    row.get_by_label("Comment").fill("Typed second, in the panel.")
     row.get_by_role("button", name="Save update").click()
     expect(row.locator("[data-conflict]")).to_be_visible()
+    expect(row.get_by_label("Comment")).to_have_value("Typed second, in the panel.")
     wait_for_htmx_to_settle(page)
-    assert_accessible(page, "conflict on the dashboard row")
+    assert_accessible(page, "conflict in the dashboard's edit panel")
 
 
 def test_the_admins_plan_pages(new_page, sdif_goal, sdif_admin):

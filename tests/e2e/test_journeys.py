@@ -24,7 +24,9 @@ def _update_url(milestone):
     return reverse("milestone_update", kwargs={"slug": milestone.goal.slug, "pk": milestone.pk})
 
 
-def test_a_leader_updates_a_milestone_inline_without_a_reload(new_page, sdif_goal, sdif_leader):
+def test_a_leader_updates_a_milestone_in_the_panel_without_a_reload(
+    new_page, sdif_goal, sdif_leader
+):
     milestone = _milestones(sdif_goal)[0]
     assert milestone.status == Status.ON_TRACK
     page = new_page()
@@ -34,22 +36,26 @@ def test_a_leader_updates_a_milestone_inline_without_a_reload(new_page, sdif_goa
     page.get_by_role("link", name="By due quarter").click()
     page.wait_for_url("**/goals/sdif/?group=quarter")
     expect(page.locator("section.milestone-group h3").first).to_contain_text("Due")
+    # The Ongoing group says so, not "Due Ongoing".
+    expect(page.locator("section[data-group=Ongoing] h3")).to_have_text("Ongoing")
 
     page.evaluate("window.__notReloaded = true")
     row = page.locator(f"#milestone-{milestone.pk}")
     page.locator(f"#update-button-{milestone.pk}").click()
-    form = row.locator("form")
+    form = page.locator("#edit-panel form")
     expect(form).to_be_visible()
+    expect(row.locator("form")).to_have_count(0)  # never inside the table row
     form.get_by_label("New status").select_option(Status.AT_RISK.value)
     form.get_by_label("Comment").fill("Mexico asked for a second workshop.")
     form.get_by_role("button", name="Save update").click()
 
-    expect(row.locator("form")).to_have_count(0)
+    expect(page.locator("#edit-panel")).to_be_hidden()
     expect(row.locator(f'[data-status="{Status.AT_RISK.value}"]')).to_have_text(
         re.compile("At risk")
     )
     expect(row).to_contain_text("Mexico asked for a second workshop.")
-    expect(page.locator("#messages")).to_contain_text("Saved:")
+    expect(row.locator("[data-row-saved]")).to_contain_text("Saved:")
+    expect(page.locator("#live-status")).to_contain_text("Saved:")
     assert page.evaluate("window.__notReloaded") is True
     assert page.url.endswith("/goals/sdif/?group=quarter")
 
@@ -146,12 +152,12 @@ def test_a_reviewer_sees_the_leaders_change_and_no_way_to_edit(
 
     change = page.locator(".history-entry", has_text="by leader").first
     expect(change).to_be_visible()
-    status_row = change.locator('tr[data-changed-field="status"]')
-    expect(status_row.locator("td").nth(0)).to_have_text("On track")
-    expect(status_row.locator("td").nth(1)).to_have_text("At risk")
-    # A comment change reads as one word diff: the new comment is the text left once the
-    # struck-out words are taken away.
-    comment = change.locator('tr[data-changed-field="comment"] [data-diff]')
+    status_row = change.locator('[data-changed-field="status"]')
+    expect(status_row.locator("[data-old] .history-value")).to_have_text("On track")
+    expect(status_row.locator("[data-new] .history-value")).to_have_text("At risk")
+    # A comment change reads as a word diff side by side: After is the new comment, its
+    # added words underlined; Before the old one, its removed words struck out.
+    comment = change.locator('[data-changed-field="comment"] [data-new] .history-value')
     expect(comment.locator("ins").first).to_be_visible()
     assert comment.evaluate(AFTER_THE_DIFF) == "Waiting on the partner agency."
 
@@ -159,12 +165,13 @@ def test_a_reviewer_sees_the_leaders_change_and_no_way_to_edit(
     page.locator("[data-history-link=milestone]").click()
     page.wait_for_url("**/history/")
     entry = page.locator(".history-entry", has_text="leader").first
-    expect(entry.locator('tr[data-changed-field="status"] [data-old]')).to_have_text("On track")
-    expect(entry.locator('tr[data-changed-field="status"] [data-new]')).to_have_text("At risk")
+    status_row = entry.locator('[data-changed-field="status"]')
+    expect(status_row.locator("[data-old] .history-value")).to_have_text("On track")
+    expect(status_row.locator("[data-new] .history-value")).to_have_text("At risk")
     page.goto(reverse("audit_log"))
-    audit_row = page.locator("[data-audit-row]", has_text=milestone.title[:40]).first
+    audit_row = page.locator("[data-audit-row^='milestone:']", has_text=milestone.title[:40]).first
     expect(audit_row).to_contain_text("leader")
-    expect(audit_row.locator("[data-fields]")).to_contain_text("tatus")
+    expect(audit_row.locator("[data-headline]")).to_contain_text("status On track → At risk")
     page.goto(milestone.get_absolute_url())
 
     expect(page.locator("#update")).to_have_count(0)

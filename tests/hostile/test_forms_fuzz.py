@@ -20,6 +20,7 @@ from tests.factories import (
     StrategyFactory,
     UserFactory,
 )
+from tests.helpers import shown_now
 from tests.hostile._support import (
     FUZZ,
     anything,
@@ -306,17 +307,27 @@ def test_indicator_edit(world, name, unit, direction, rows, total, initial):
 
 
 @FUZZ
-@given(period=periods)
-def test_publish(world, period):
+@given(
+    period=periods,
+    version=st.one_of(st.just("current"), ids),
+    seen=st.one_of(st.just("now"), text, st.datetimes(timezones=st.timezones()).map(str)),
+)
+def test_publish(world, period, version, seen):
+    """As the confirmation page posts it (the update's version, when it was shown), with
+    any of the three damaged: published only from a quarter's page, else refused."""
     url = reverse("publish_quarter", kwargs={"slug": "fuzz"})
     response = submit(
         world["clients"]["leader"],
         url,
-        {"period": period},
+        {
+            "period": period,
+            "version": str(world["summary"].version) if version == "current" else version,
+            "seen": shown_now() if seen == "now" else seen,
+        },
         accepted=lambda r: "quarter=" in r.get("Location", ""),
         tables=SUMMARY_TABLES,
     )
-    assert response.status_code == 302
+    assert response.status_code in (302, 400, 409)
 
 
 @FUZZ

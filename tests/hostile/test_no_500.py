@@ -62,8 +62,6 @@ QUERY_PARAMS = sorted(
 FORM_PAGE = {
     "milestone_update": ("milestone_detail", "milestone"),
     "milestone_move": ("strategy_list", "goal"),
-    "strategy_delete": ("strategy_list", "goal"),
-    "publish_quarter": ("goal_plan", "goal"),
     "logout": ("portfolio", None),
     "set_language": ("portfolio", None),
 }

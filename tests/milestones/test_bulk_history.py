@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audit.diffs import word_diff
 from audit.history import IGNORED_FIELDS
+from audit.reasons import describe
 from milestones.models import Milestone, Status, StatusUpdate
 from milestones.services import record_status_update, status_update_reason
 from strategies.models import Agency, Goal, Strategy
@@ -78,7 +79,7 @@ def test_the_rows_carry_the_audit_fields_the_service_writes(demo):
             assert [getattr(row, c) for c in AUDIT_COLUMNS] == [
                 getattr(reference, c) for c in AUDIT_COLUMNS
             ]
-            assert row.history_change_reason.startswith("Status update for ")
+            assert describe(row.history_change_reason).startswith("Status update for ")
     assert service_row.history_source == "command:generate_demo_data"
     assert service_row.history_username == "system"
     assert {row.history_type for row in bulk_rows} == {"~"}
@@ -132,7 +133,7 @@ def test_the_reason_is_worded_as_the_service_words_it(demo):
         reasons.append(milestone.history.latest("history_date").history_change_reason)
         assert reasons[-1] == status_update_reason(period=period, old=old, new=status)
 
-    assert reasons[1:] == [
+    assert [describe(reason) for reason in reasons[1:]] == [
         f"Status update for {period}: On track confirmed",
         f"Status update for {period}: On track → Completed",
     ]
@@ -144,8 +145,8 @@ def test_the_reason_is_worded_as_the_service_words_it(demo):
     )
     assert bulk_reasons
     assert all(
-        reason.startswith("Status update for Q")
-        and (reason.endswith(" confirmed") or " → " in reason)
+        describe(reason).startswith("Status update for Q")
+        and (describe(reason).endswith(" confirmed") or " → " in describe(reason))
         for reason in bulk_reasons
     ), bulk_reasons
 
@@ -225,18 +226,20 @@ def test_the_timeline_and_the_audit_log_show_the_bulk_rows(demo, client, admin_u
 
     assert timeline.status_code == log.status_code == goal_log.status_code == 200
     page = timeline.content.decode()
-    # The newest comment, as the word diff against the one before it.
-    assert str(word_diff(previous.comment, newest.comment)) in page
-    assert newest.history_change_reason in page
+    # The newest comment, as the word diff against the one before it: Before and After.
+    diff = word_diff(previous.comment, newest.comment)
+    assert str(diff.before) in page
+    assert str(diff.after) in page
+    assert describe(newest.history_change_reason) in page
     assert page.count("data-history-id=") == 25  # a full page, and a link to older ones
     assert "data-older" in page
     assert "via command:generate_demo_data" in page
     newest_overall = UpdateHistory.objects.latest("history_date")
-    assert newest_overall.history_change_reason in log.content.decode()
+    assert describe(newest_overall.history_change_reason) in log.content.decode()
     newest_of_goal = UpdateHistory.objects.filter(history_goal_id=milestone.goal_id).latest(
         "history_date"
     )
-    assert newest_of_goal.history_change_reason in goal_log.content.decode()
+    assert describe(newest_of_goal.history_change_reason) in goal_log.content.decode()
 
 
 @pytest.mark.parametrize("rows", [0, -2, 1, 7])

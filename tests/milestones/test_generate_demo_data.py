@@ -6,6 +6,7 @@ from itertools import chain
 import pytest
 from django.core.management import CommandError, call_command
 
+from audit.reasons import describe
 from milestones.models import Milestone, StatusUpdate
 from strategies.models import Agency, Goal, Strategy
 
@@ -68,7 +69,10 @@ def test_updates_go_through_the_service():
         assert len(updates) == 3
         assert milestone.status == updates[-1].status
         assert milestone.version == 1 + 3
-        reasons = [row.history_change_reason for row in milestone.history.filter(history_type="~")]
+        reasons = [
+            describe(row.history_change_reason)
+            for row in milestone.history.filter(history_type="~")
+        ]
         assert all(reason.startswith("Status update for") for reason in reasons)
 
 

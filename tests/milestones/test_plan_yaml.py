@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.history import get_system_user
+from audit.reasons import describe
 from milestones.forms import COMMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
 from milestones.models import Milestone, ProgressSummary, Status
 from milestones.plan_yaml import IMPORT_REASON, PlanError, export_plan, import_plan
@@ -903,7 +904,9 @@ def test_the_import_command_loads_a_plan_as_the_system_user(capsys, manage):
         get_system_user(),
         "command:import_plan",
     )
-    assert record.history_change_reason == f"{IMPORT_REASON} (sdif-fy19.yaml)"
+    assert (
+        describe(record.history_change_reason) == "Imported from action-plan YAML (sdif-fy19.yaml)"
+    )
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connections
 
+from audit.reasons import describe
 from milestones.models import Milestone, Status, StatusUpdate
 from milestones.services import StaleMilestoneError, record_status_update, save_progress_summary
 from strategies.periods import FiscalPeriod
@@ -51,7 +52,10 @@ class TestRecordStatusUpdate:
         assert milestone.history.count() == 2
         assert latest.history_user == user
         assert latest.history_username == "leader"
-        assert latest.history_change_reason == "Status update for Q3 FY19: On track → At risk"
+        assert (
+            describe(latest.history_change_reason)
+            == "Status update for Q3 FY19: On track → At risk"
+        )
 
     def test_it_refuses_a_stale_version_and_writes_nothing(self):
         milestone = MilestoneFactory(status=Status.ON_TRACK)
@@ -104,7 +108,7 @@ class TestRecordStatusUpdate:
 
         milestone.refresh_from_db()
         assert milestone.comment == "Keep"
-        assert milestone.history.latest().history_change_reason == (
+        assert describe(milestone.history.latest().history_change_reason) == (
             "Status update for Q3 FY19: On track confirmed"
         )
 
@@ -130,10 +134,10 @@ def test_progress_summary_is_written_then_edited_with_history():
     unchanged = save_progress_summary(goal=goal, user=user, period=Q3_FY19, summary="- Two")
 
     assert first.pk == second.pk == unchanged.pk
-    reasons = list(second.history.order_by("history_date").values_list("history_change_reason"))
-    assert reasons == [
-        ("Wrote the progress summary for Q3 FY19",),
-        ("Edited the progress summary for Q3 FY19",),
+    reasons = second.history.order_by("history_date").values_list("history_change_reason")
+    assert [describe(reason) for (reason,) in reasons] == [
+        "Wrote the progress summary for Q3 FY19",
+        "Edited the progress summary for Q3 FY19",
     ]
 
 

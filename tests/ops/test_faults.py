@@ -170,7 +170,11 @@ def test_database_restart_gives_503_then_recovers_without_partial_writes(cluster
         assert status == 503, (path, status, body[:500])
         assert "Traceback" not in body
         if path != "/healthz":
-            assert "Service temporarily unavailable" in body
+            # The site's 503 page, rendered without the database: its heading in the
+            # layout's main landmark, and the ways back.
+            assert "<h1>Service temporarily unavailable</h1>" in body
+            assert 'data-error-page="503"' in body and '<main id="main"' in body
+            assert 'href="/"' in body and "data-try-again" in body
             assert headers["Retry-After"].isdigit()
     assert seen_after == [(path, 200) for path, _ in seen_after]
     # Everything the load driver got was an answer a user may see: never a 500.

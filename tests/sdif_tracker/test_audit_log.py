@@ -12,8 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit import history
 from audit.history import recorded_change
-from milestones.models import Status
+from milestones.models import Status, StatusUpdate
+from sdif_tracker import access
 from sdif_tracker.pages import audit, audit_csv
 from strategies.models import Role, Sensitivity
 from tests.factories import (
@@ -134,13 +136,47 @@ class TestRows:
         )
         assert newest.changed_fields == ["status", "comment"]
         assert newest.goal_name == goal.short_name
-        cells = parse(response.content).find("tr", data_audit_row=f"milestone:{newest.history_id}")
-        assert cells.find("a").attrs["href"] == reverse(
+        entry = parse(response.content).find("li", data_audit_row=f"milestone:{newest.history_id}")
+        assert entry.find("a").attrs["href"] == reverse(
             "milestone_history", kwargs={"slug": goal.slug, "pk": milestone.pk}
         )
-        assert cells.find("td", data_fields=True).text == "status, comment"
         assert [row.changed_field_labels for row in rows_of(response)[:1]] == [
             ["status", "comment"]
+        ]
+
+    def test_a_row_names_the_object_and_its_goal_and_the_change_in_words(self, goal, reviewer):
+        milestone = MilestoneFactory(goal=goal, title="Sign the MoU", status=Status.ON_TRACK)
+        milestone.status = Status.AT_RISK
+        milestone.save()
+
+        response = client_for(reviewer).get(AUDIT, {"kind": "milestone"})
+
+        newest = rows_of(response)[0]
+        headline = f"Key milestone “Sign the MoU” of {goal.short_name}: status On track → At risk"
+        assert newest.headline == headline
+        entry = parse(response.content).find("li", data_audit_row=f"milestone:{newest.history_id}")
+        assert entry.find("summary").find("span", data_headline=True).text == headline
+
+    def test_a_row_expands_to_old_and_new_for_each_field_in_labels(self, goal, reviewer):
+        milestone = MilestoneFactory(goal=goal, status=Status.ON_TRACK, comment="Work continues.")
+        milestone.status, milestone.comment = Status.AT_RISK, "Work stalled."
+        milestone.save()
+
+        response = client_for(reviewer).get(AUDIT, {"kind": "milestone"})
+
+        newest = rows_of(response)[0]
+        entry = parse(response.content).find("li", data_audit_row=f"milestone:{newest.history_id}")
+        details = entry.find("details")  # closed until opened: no script needed
+        status = details.find("div", data_changed_field="status")
+        assert status.find("div", data_old=True).text == "Before On track"
+        assert status.find("div", data_new=True).text == "After At risk"
+        assert "at_risk" not in details.text
+        comment = details.find("div", data_changed_field="comment")
+        assert [n.visible_text for n in comment.find("div", data_old=True).find_all("del")] == [
+            "continues."
+        ]
+        assert [n.visible_text for n in comment.find("div", data_new=True).find_all("ins")] == [
+            "stalled."
         ]
 
     def test_creations_and_deletions_name_no_fields(self, goal, reviewer):
@@ -159,9 +195,12 @@ class TestRows:
 
         rows = rows_of(client_for(reviewer).get(AUDIT))
 
-        names = {row.kind.key: row.object_name for row in rows}
-        assert names["status_update"] == "Delayed (Q3 FY19)"
-        assert names["membership"] == f"Reviewer: {reviewer.username}"
+        names = {row.kind.key: row.title for row in rows}
+        assert names["status_update"] == (
+            f"Status update on “{StatusUpdate.objects.get().milestone.title}” "
+            f"({goal.short_name}) for Q3 FY19"
+        )
+        assert names["membership"] == f"Membership of {reviewer.username} in {goal.short_name}"
 
 
 class TestFilters:
@@ -321,7 +360,13 @@ class TestCSV:
 
         assert table[0] == audit_csv.CSV_HEADER
         assert [(r[1], r[2], r[3], r[4], r[5]) for r in table[1:]] == [
-            ("milestone", str(milestone.pk), "Sign the MoU", goal.short_name, "created")
+            (
+                "milestone",
+                str(milestone.pk),
+                f"Key milestone “Sign the MoU” of {goal.short_name}",
+                goal.short_name,
+                "created",
+            )
         ]
 
     def test_formulas_are_neutralised(self, goal, reviewer):
@@ -334,9 +379,9 @@ class TestCSV:
         header = audit_csv.CSV_HEADER
 
         assert newest[header.index("reason")] == "'=cmd|' /C calc'!A0"
-        assert newest[header.index("object")] == "'@SUM(A1:A9)"
         assert newest[header.index("user")] == "'-rm"
-        assert newest[header.index("changed fields")] == "comment"
+        assert newest[header.index("field")] == "comment"
+        assert newest[header.index("new")] == "'=cmd|' /C calc'!A0"
 
     @pytest.mark.parametrize(
         "reason", [' =HYPERLINK("http://evil")', "\n=1+2", "＝1+2", "\u3000＋1", "﹫A1"]
@@ -350,7 +395,9 @@ class TestCSV:
         newest = export(client_for(reviewer), kind="milestone")[1]
 
         assert newest[audit_csv.CSV_HEADER.index("reason")] == f"'{reason}"
-        assert newest[audit_csv.CSV_HEADER.index("object")] == "Q3 review — 5 = 5"
+        assert newest[audit_csv.CSV_HEADER.index("object")].startswith(
+            "Key milestone “Q3 review — 5 = 5”"
+        )
 
     def test_a_large_export_streams_every_row_in_chunks(self, goal, reviewer, settings):
         for _n in range(7):
@@ -364,6 +411,130 @@ class TestCSV:
 
         assert len(table) == 1 + 7
         assert len({row[2] for row in table[1:]}) == 7
+
+
+def change_from_the_web(obj, **fields):
+    """Save ``obj`` as HistoryContextMiddleware records a web request's change."""
+    token = history._context.set(
+        history.ChangeContext(source="web", ip="198.51.100.4", request_id="abc123" * 4)
+    )
+    try:
+        for name, value in fields.items():
+            setattr(obj, name, value)
+        obj.save()
+    finally:
+        history._context.reset(token)
+
+
+class TestFieldFilterLabels:
+    def test_the_field_filter_offers_human_labels_not_code_names(self, reviewer):
+        page = parse(client_for(reviewer).get(AUDIT).content)
+
+        options = {
+            option.attrs["value"]: option.text
+            for option in page.find("select", id="audit-field").find_all("option")
+        }
+        assert options["abbreviation"] == "Abbreviation (agency)"
+        assert options["revised_due"] == "Revised due (key milestone, status update)"
+        assert options["data_accuracy"] == "Level of accuracy required (progress summary)"
+        assert "abbreviation" not in {text for value, text in options.items() if value}
+        labels = [text for value, text in options.items() if value]
+        assert labels == sorted(labels, key=str.casefold)
+
+    def test_the_labels_follow_the_readers_language(self, reviewer):
+        client = client_for(reviewer)
+        page = parse(client.get(AUDIT, HTTP_ACCEPT_LANGUAGE="es").content)
+
+        option = page.find("select", id="audit-field").find("option", value="status")
+        assert option.text.startswith("Estado")
+
+
+class TestWhere:
+    def test_the_expanded_row_shows_the_client_address_and_request_id(self, goal, reviewer):
+        milestone = MilestoneFactory(goal=goal)
+        change_from_the_web(milestone, owner="OFAC")
+
+        response = client_for(reviewer).get(AUDIT, {"kind": "milestone"})
+
+        newest = rows_of(response)[0]
+        entry = parse(response.content).find("li", data_audit_row=f"milestone:{newest.history_id}")
+        where = entry.find("details").find("p", data_where=True)
+        assert where.find("code", data_client_address=True).text == "198.51.100.4"
+        assert where.find("code", data_request_id=True).text == "abc123" * 4
+
+    def test_an_admin_sees_it_too(self, goal, admin_user):
+        change_from_the_web(MilestoneFactory(goal=goal), owner="OFAC")
+
+        page = parse(client_for(admin_user).get(AUDIT, {"kind": "milestone"}).content)
+
+        assert page.find("code", data_client_address=True).text == "198.51.100.4"
+
+    @pytest.mark.parametrize("role", [Role.LEADER, Role.CONTRIBUTOR])
+    def test_other_members_may_not_see_where(self, goal, role):
+        user = MembershipFactory(goal=goal, role=role).user
+
+        assert not access.can_see_change_origin(user)
+        assert client_for(user).get(AUDIT).status_code == 403
+        assert client_for(user).get(EXPORT).status_code == 403
+
+
+class TestCSVValues:
+    def test_one_row_per_field_changed_with_old_and_new_in_words(self, goal, reviewer):
+        milestone = MilestoneFactory(
+            goal=goal, title="Sign the MoU", status=Status.ON_TRACK, owner="OFAC"
+        )
+        change_from_the_web(milestone, status=Status.AT_RISK, owner="FinCEN")
+
+        table = export(client_for(reviewer), kind="milestone")
+
+        header = table[0]
+        changed = [row for row in table[1:] if row[header.index("change")] == "changed"]
+        assert {
+            (
+                row[header.index("field")],
+                row[header.index("old")],
+                row[header.index("new")],
+            )
+            for row in changed
+        } == {("status", "On track", "At risk"), ("owner", "OFAC", "FinCEN")}
+        for row in changed:
+            assert row[header.index("object")] == (
+                f"Key milestone “Sign the MoU” of {goal.short_name}"
+            )
+            assert row[header.index("client address")] == "198.51.100.4"
+            assert row[header.index("request id")] == "abc123" * 4
+
+    def test_times_are_local_iso_8601_to_the_second_with_the_offset(
+        self, goal, reviewer, settings
+    ):
+        settings.TIME_ZONE = "America/New_York"
+        for title, when in [
+            ("Summer", datetime.datetime(2019, 7, 15, 14, 3, 0, 123456, tzinfo=datetime.UTC)),
+            ("Winter", datetime.datetime(2019, 1, 15, 15, 3, 0, 999999, tzinfo=datetime.UTC)),
+        ]:
+            milestone = MilestoneFactory.build(goal=goal, strategy=None, title=title)
+            milestone._history_date = when
+            milestone.save()
+
+        table = export(client_for(reviewer), kind="milestone")
+
+        header = table[0]
+        times = {row[header.index("object")][:21]: row[header.index("time")] for row in table[1:]}
+        assert times == {
+            "Key milestone “Summer": "2019-07-15T10:03:00-04:00",
+            "Key milestone “Winter": "2019-01-15T10:03:00-05:00",
+        }
+
+    def test_the_csv_stays_english_for_a_spanish_reader(self, goal, reviewer):
+        milestone = MilestoneFactory(goal=goal, status=Status.ON_TRACK)
+        change_from_the_web(milestone, status=Status.DELAYED)
+
+        response = client_for(reviewer).get(
+            EXPORT, {"kind": "milestone"}, HTTP_ACCEPT_LANGUAGE="es"
+        )
+        text = b"".join(response.streaming_content).decode()
+
+        assert "On track,Delayed" in text
 
 
 class TestQueryCounts:
@@ -400,3 +571,20 @@ class TestQueryCounts:
         assert len(rows_of(client.get(AUDIT))) == audit.PAGE_SIZE
         assert (small, small_filtered) == (large, large_filtered)
         assert large <= 10, "\n".join(self.last_queries)
+
+
+class TestFieldsNoFormEdits:
+    def test_publishing_a_summary_shows_its_publication_fields_old_and_new(
+        self, sdif_goal, admin_user
+    ):
+        # The SDIF plan ships its Q3 FY19 summary published: a change of fields no form
+        # edits (published, published by, publication date).
+        response = client_for(admin_user).get(AUDIT, {"kind": "progress_summary"})
+
+        published = next(row for row in rows_of(response) if row.history_type == "~")
+        fields = {change.field: (change.old, change.new) for change in published.changes}
+        assert fields["published_on"][0] == "—"
+        assert fields["published_on"][1] != "—"
+        assert published.headline.startswith(
+            f"Progress summary of {sdif_goal.short_name} for Q3 FY19: "
+        )

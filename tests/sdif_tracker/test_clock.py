@@ -103,7 +103,7 @@ def test_the_dashboard_reports_on_q4_fy19_with_one_overdue_milestone(
 
     assert "Reporting on Q4 FY19" in page
     assert "Q1 FY27" not in page and "FY26" not in page
-    overdue_rows = re.findall(r'<tr id="milestone-(\d+)"[^>]*class="is-overdue"', page)
+    overdue_rows = re.findall(r'<tr id="milestone-(\d+)"[^>]*class="[^"]*\bis-overdue\b', page)
     # The seed's only milestone whose due has passed by Q4 FY19: due Q1 FY19, TBD.
     timeline = sdif_goal.milestones.get(title__startswith="Establish timeline")
     assert overdue_rows == [str(timeline.pk)]

@@ -77,7 +77,7 @@ def test_each_gap_is_reported_on_its_own():
     assert gaps.pop("strategy_without_milestones") == (
         f"Strategy {lonely.number} has no key milestones aligned to it."
     )
-    assert gaps.pop("milestones_without_due") == "1 key milestone(s) have no due period."
+    assert gaps.pop("milestones_without_due") == "1 key milestone has no due period."
     assert gaps.pop("data_statement_incomplete") == (
         "The data accuracy and reliability statement lacks: data sources."
     )
@@ -97,7 +97,7 @@ def test_leaders_and_admins_see_the_panel_and_contributors_do_not(goal, leader, 
     def panel(user):
         client = Client()
         client.force_login(user)
-        return parse(client.get(url).content).find_all("section", class_="completeness")
+        return parse(client.get(url).content).find_all("details", class_="completeness")
 
     for user in (leader, admin_user):
         (found,) = panel(user)

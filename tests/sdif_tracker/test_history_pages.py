@@ -2,6 +2,7 @@
 newest first, with who, when, why, and each changed field in words — keyset-paged."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -10,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit import history
 from audit.diffs import word_diff
 from audit.history import recorded_change
 from milestones.models import Status
@@ -22,6 +24,7 @@ from tests.factories import (
     MembershipFactory,
     MilestoneFactory,
     ProgressSummaryFactory,
+    StatusUpdateFactory,
     StrategyFactory,
     UserFactory,
 )
@@ -59,6 +62,18 @@ def change(obj, *, user=None, reason="Quarterly review", **fields):
     return obj
 
 
+def side(row, which: str) -> str:
+    """The value under Before ("old") or After ("new") of one field's change."""
+    return row.find("div", **{f"data_{which}": True}).find("div", class_="history-value").text
+
+
+def visible(html) -> str:
+    """A word diff as a sighted reader sees it: [removed] and {added} runs."""
+    text = re.sub(r'<span class="visually-hidden">.*?</span>', "", str(html))
+    text = re.sub(r"<del[^>]*>(.*?)</del>", r"[\1]", text)
+    return re.sub(r"<ins[^>]*>(.*?)</ins>", r"{\1}", text)
+
+
 def newest_changes(client, url):
     response = client.get(url)
     assert response.status_code == 200
@@ -72,9 +87,9 @@ class TestFieldChangesInWords:
         entry, page = newest_changes(client_for(leader), history_url(milestone, "milestone"))
 
         assert [c.text for c in entry.changes] == ["Status: On track → At risk"]
-        row = page.find("tr", data_changed_field="status")
-        assert row.find("td", data_old=True).text == "On track"
-        assert row.find("td", data_new=True).text == "At risk"
+        row = page.find("div", data_changed_field="status")
+        assert side(row, "old") == "On track"
+        assert side(row, "new") == "At risk"
 
     def test_a_period_change_reads_in_canonical_form(self, leader, milestone):
         change(milestone, revised_due=FiscalPeriod(2019))
@@ -82,7 +97,8 @@ class TestFieldChangesInWords:
         entry, page = newest_changes(client_for(leader), history_url(milestone, "milestone"))
 
         assert [c.text for c in entry.changes] == ["Revised due: — → FY19"]
-        assert page.find("tr", data_changed_field="revised_due").text == "Revised due — FY19"
+        row = page.find("div", data_changed_field="revised_due")
+        assert row.text == "Revised due Before — After FY19"
 
     def test_a_strategy_change_names_both_strategies(self, leader, goal, milestone):
         other = StrategyFactory(goal=goal, number=2, title="Train the analysts")
@@ -109,18 +125,48 @@ class TestFieldChangesInWords:
         entry, page = newest_changes(client_for(leader), history_url(milestone, "milestone"))
 
         (comment,) = entry.changes
-        assert str(comment.diff) == (
-            "Work <del>continues.</del> <ins>stalled &lt;b&gt;today&lt;/b&gt;.</ins>"
-        )
-        cell = page.find("td", data_diff=True)
-        assert [node.text for node in cell.find_all("del")] == ["continues."]
-        assert [node.text for node in cell.find_all("ins")] == ["stalled <b>today</b>."]
-        assert cell.find_all("b") == []  # the user's markup is text, not HTML
+        assert comment.is_text
+        cell = page.find("dd", data_diff=True)
+        before, after = cell.find("div", data_old=True), cell.find("div", data_new=True)
+        # Removed words only under Before, added ones only under After.
+        assert [node.visible_text for node in before.find_all("del")] == ["continues."]
+        assert before.find_all("ins") == []
+        assert [node.visible_text for node in after.find_all("ins")] == ["stalled <b>today</b>."]
+        assert after.find_all("del") == []
+        assert after.find_all("b") == []  # the user's markup is text, not HTML
+        # Each run tells a screen reader what the strike-through or underline shows.
+        assert before.find("del").text == "removed: continues. end of removed text"
+        assert after.find("ins").text == "added: stalled <b>today</b>. end of added text"
 
     def test_word_diff_keeps_unchanged_words_and_marks_each_run(self):
         diff = word_diff("one two three four", "one 2 three four five")
 
-        assert str(diff) == "one <del>two</del> <ins>2</ins> three four<ins> five</ins>"
+        assert visible(diff.before) == "one [two] three four"
+        assert visible(diff.after) == "one {2} three four {five}"
+
+    def test_a_rewritten_sentence_is_one_struck_run_and_one_underlined_run(self):
+        diff = word_diff(
+            "The team met the vendor on Monday and agreed the plan.",
+            "The team did not meet the vendor; the plan slips to March.",
+        )
+
+        assert visible(diff.before) == ("The team [met the vendor on Monday and agreed the plan.]")
+        assert visible(diff.after) == (
+            "The team {did not meet the vendor; the plan slips to March.}"
+        )
+
+    def test_an_added_line_appears_only_under_after(self, leader, milestone):
+        change(milestone, comment="Work continues.\nA second workshop is planned.")
+
+        _entry, page = newest_changes(client_for(leader), history_url(milestone, "milestone"))
+
+        before = page.find("div", data_old=True)
+        after = page.find("div", data_new=True)
+        assert "second workshop" not in before.text
+        assert before.find_all("del") == []
+        assert [node.visible_text for node in after.find_all("ins")] == [
+            "A second workshop is planned."
+        ]
 
     def test_each_entry_shows_who_when_why_and_where(self, leader, milestone):
         change(milestone, user=leader, reason="Mexico replaced its team", owner="OFAC")
@@ -163,7 +209,9 @@ class TestEveryKindHasATimeline:
 
         entry, _page = newest_changes(client_for(admin_user), history_url(goal, "goal"))
 
-        assert "<del>twice</del> <ins>four times</ins>" in str(entry.changes[0].diff)
+        (overview,) = entry.changes
+        assert visible(overview.before) == "The dialogue meets [twice] a year."
+        assert visible(overview.after) == "The dialogue meets {four times} a year."
 
     def test_a_progress_summary_timeline_names_its_period(self, goal, leader):
         summary = ProgressSummaryFactory(goal=goal, period=FiscalPeriod(2019, 2))
@@ -306,3 +354,71 @@ class TestLinks:
 
         link = page.find("a", data_history_link="milestone")
         assert link.attrs["href"] == history_url(milestone, "milestone")
+
+
+class TestHeading:
+    def test_the_heading_names_the_object_itself(self, leader, milestone):
+        page = parse(client_for(leader).get(history_url(milestone, "milestone")).content)
+
+        assert page.find("h1").text == f"History of “{milestone.title}”"
+        assert page.find("p", data_object_kind=True).text == "Key milestone"
+
+
+def where_of(user, obj, kind):
+    page = parse(client_for(user).get(history_url(obj, kind)).content)
+    return page.find_all("p", data_where=True)
+
+
+class TestWhereAChangeCameFrom:
+    """The client address and request id a history row keeps: reviewers and admins
+    see them, the other members do not."""
+
+    @pytest.fixture
+    def changed(self, goal, milestone):
+        # As HistoryContextMiddleware records a web request's change.
+        token = history._context.set(
+            history.ChangeContext(source="web", ip="203.0.113.7", request_id="f00dfeed" * 4)
+        )
+        try:
+            change(milestone, owner="OFAC")
+        finally:
+            history._context.reset(token)
+        return milestone
+
+    def test_a_reviewer_sees_where_each_change_came_from(self, reviewer, changed):
+        newest = where_of(reviewer, changed, "milestone")[0]
+
+        assert newest.find("code", data_client_address=True).text == "203.0.113.7"
+        assert newest.find("code", data_request_id=True).text == "f00dfeed" * 4
+
+    def test_an_admin_sees_it(self, admin_user, changed):
+        assert where_of(admin_user, changed, "milestone")
+
+    @pytest.mark.parametrize("role", [Role.LEADER, Role.CONTRIBUTOR])
+    def test_leaders_and_contributors_do_not(self, goal, changed, role):
+        user = MembershipFactory(goal=goal, role=role).user
+        response = client_for(user).get(history_url(changed, "milestone"))
+
+        assert response.status_code == 200
+        assert parse(response.content).find_all("p", data_where=True) == []
+        assert b"203.0.113.7" not in response.content
+
+
+class TestStatusUpdatesNewestFirst:
+    def test_the_milestone_page_lists_status_updates_newest_first(self, leader, milestone):
+        now = timezone.now()
+        for days, status in [(30, Status.ON_TRACK), (20, Status.AT_RISK), (10, Status.DELAYED)]:
+            update = StatusUpdateFactory(milestone=milestone, status=status)
+            type(update).objects.filter(pk=update.pk).update(
+                created_at=now - datetime.timedelta(days=days)
+            )
+
+        page = parse(client_for(leader).get(milestone.get_absolute_url()).content)
+
+        rows = page.find("table", class_="status-updates").find("tbody").find_all("tr")
+        assert [row.find_all("td")[3].visible_text for row in rows] == [
+            "Delayed",
+            "At risk",
+            "On track",
+        ]
+        assert "newest first" in page.find("table", class_="status-updates").find("caption").text

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.history import history_of
+from audit.reasons import describe
 from milestones.models import Risk
 from sdif_tracker import access
 from strategies.forms import GoalForm
@@ -75,12 +76,14 @@ def url(name, goal):
 
 
 def reasons(goal) -> list[str]:
-    return list(
-        history_of(Goal)
+    """The goal's change reasons as a reader sees them (in English), oldest first."""
+    return [
+        describe(reason)
+        for reason in history_of(Goal)
         .filter(id=goal.pk)
         .order_by("history_date")
         .values_list("history_change_reason", flat=True)
-    )
+    ]
 
 
 # -- closing --------------------------------------------------------------------------------

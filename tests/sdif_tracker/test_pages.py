@@ -105,9 +105,12 @@ def test_sdif_matrix_counts_milestones_by_strategy_and_effective_due(staff_clien
         for number, tr in rows.items()
     }
     assert counts == {"1": [1, 0, 1, 0], "2": [0, 1, 1, 0], "3": [0, 2, 0, 1], "4": [0, 0, 0, 1]}
-    # The status breakdown is text, not only colour.
+    # Each non-zero count links to the list filtered to its strategy and due period.
     fy19_strategy_1 = rows["1"].find_all("td", data_count=True)[2]
-    assert fy19_strategy_1.text == "1 Delayed: 1"
+    assert " ".join(fy19_strategy_1.text.split()) == "Strategy 1, FY19: 1"
+    link = fy19_strategy_1.find("a").attrs["href"]
+    assert "strategy=1" in link and "due=FY19" in link
+    assert rows["1"].find_all("td", data_count=True)[1].find_all("a") == []  # a zero
 
 
 # -- the published plan (seed order) ---------------------------------------------------
@@ -357,6 +360,15 @@ def shown(page):
         ({"fy": "2990"}, [2, 4]),
         ({"overdue": "1"}, [1, 5]),
         ({"strategy": "2", "overdue": "on"}, [5]),
+        # Due: this quarter (Q4 FY19: nothing open), or one effective due period.
+        ({"due": "now"}, []),
+        ({"due": "FY19"}, [3]),
+        ({"due": "Q1 FY19"}, [1]),
+        ({"due": "Q1 FY2990"}, [2, 4]),
+        ({"strategy": "1", "due": "Q1 FY19"}, [1]),
+        # Still to update for Q4 FY19: open and no status update for it.
+        ({"updated": "no"}, [1, 2, 4, 5]),
+        ({"updated": "yes"}, []),
     ],
 )
 @pytest.mark.parametrize("group", ["strategy", "quarter"])
@@ -364,6 +376,65 @@ def test_filters_narrow_the_rows(staff_client, varied_goal, params, expected, gr
     page = dashboard(staff_client, varied_goal, group=group, **params)
     assert shown(page) == expected
     assert page.find_all(data_filter_problems=True) == []
+
+
+def work_line(page) -> dict[str, tuple[str, str | None]]:
+    """The dashboard's line of counts: {count: (value, link)}."""
+    line = page.find(id="work-summary")
+    return {
+        a.attrs["data-count"]: (a.attrs["data-value"], a.attrs["href"])
+        for a in line.find_all("a", data_count=True)
+    }
+
+
+def test_the_work_line_counts_the_reporting_quarter_and_links_to_each_list(
+    staff_client, varied_goal
+):
+    first, second = (varied_goal.milestones.get(position=n) for n in (1, 2))
+    StatusUpdateFactory(milestone=first, period=FiscalPeriod(2019, 4))
+    StatusUpdateFactory(milestone=second, period=FiscalPeriod(2019, 3))  # not this quarter
+
+    page = dashboard(staff_client, varied_goal, group="quarter")
+    line = page.find(id="work-summary")
+    assert line.attrs["data-work-summary"] == "Q4 FY19"
+    # Updated: 1 of the 4 to report on (the completed one, not updated, is done).
+    assert "1 of 4 updated for Q4 FY19" in line.visible_text
+    counts = work_line(page)
+    assert {name: value for name, (value, _) in counts.items()} == {
+        "updated": "1",
+        "overdue": "2",
+        "due-now": "0",
+    }
+    # Each count links to the list it counts, keeping the grouping.
+    expected = {"updated": [2, 4, 5], "overdue": [1, 5], "due-now": []}
+    for name, (_, href) in counts.items():
+        assert "group=quarter" in href
+        listed = parse(staff_client.get(varied_goal.get_absolute_url() + href).content)
+        assert shown(listed) == expected[name], name
+    # The counts are of the whole plan, whatever the filters.
+    filtered = dashboard(staff_client, varied_goal, strategy="2")
+    assert work_line(filtered)["overdue"][0] == "2"
+    assert shown(filtered) == [2, 5]
+
+
+def test_the_matrix_links_filter_the_list(staff_client, varied_goal):
+    page = dashboard(staff_client, varied_goal, status="on_track")
+    matrix = page.find("table", data_matrix=True)
+    links = [a.attrs["href"] for a in matrix.find_all("a")]
+    assert links  # every non-zero count
+    for href in links:
+        assert "status=" not in href  # a cell's link replaces the other filters
+        listed = parse(staff_client.get(varied_goal.get_absolute_url() + href).content)
+        assert shown(listed)  # never an empty list
+    strategy_1_q1 = next(h for h in links if "strategy=1" in h and "due=Q1+FY19" in h)
+    listed = parse(staff_client.get(varied_goal.get_absolute_url() + strategy_1_q1).content)
+    assert shown(listed) == [1]
+
+
+def test_the_overdue_filter_and_the_group_headings(staff_client, sdif_goal):
+    page = dashboard(staff_client, sdif_goal, group="quarter")
+    headings = [s.find("h3").visible_text for s in page.find_all("section", data_group=True)]
+    assert headings == ["Due Q1 FY19", "Due Q4 FY19", "Due FY19", "Ongoing"]
 
 
 def test_overdue_rows_carry_an_overdue_badge(staff_client, varied_goal):
@@ -408,16 +479,17 @@ def test_the_group_toggle_keeps_the_filters(staff_client, varied_goal):
 
 def test_clear_filters_keeps_the_grouping(staff_client, varied_goal):
     page = dashboard(staff_client, varied_goal, status="delayed", fy="2019", group="quarter")
+    # Beside the folded filter bar, in the list's heading row.
     clear = [
         a
-        for a in page.find("form", class_="filter-form").find_all("a")
+        for a in page.find("div", class_="worklist-head").find_all("a")
         if a.text == "Clear filters"
     ]
     assert [a.attrs["href"] for a in clear] == ["?group=quarter"]
     unfiltered = dashboard(staff_client, varied_goal, group="quarter")
     assert [
         a
-        for a in unfiltered.find("form", class_="filter-form").find_all("a")
+        for a in unfiltered.find("div", class_="worklist-head").find_all("a")
         if a.text == "Clear filters"
     ] == []
 
@@ -459,7 +531,10 @@ def test_the_milestone_page_shows_every_field(staff_client, sdif_goal):
     seventh = Milestone.objects.get(goal=sdif_goal, position=7)
     fifth = Milestone.objects.get(goal=sdif_goal, position=5)
     page = get_page(staff_client, seventh.get_absolute_url())
-    fields = {dt.text: dd for dt, dd in zip(page.find_all("dt"), page.find_all("dd"), strict=True)}
+    details = page.find("dl", class_="milestone-fields")
+    fields = {
+        dt.text: dd for dt, dd in zip(details.find_all("dt"), details.find_all("dd"), strict=True)
+    }
     assert fields["Goal"].text == "U.S.-Mexico Strategic Dialogue on Illicit Finance"
     assert fields["Strategy alignment"].text.startswith("Strategy 1: Strengthen")
     assert fields["Due"].text == "Q1 FY19"
@@ -472,7 +547,7 @@ def test_the_milestone_page_shows_every_field(staff_client, sdif_goal):
     assert revised.text == "FY19 (originally Q3 FY18)"
 
 
-def test_the_milestone_page_lists_status_updates_oldest_first(staff_client, goal):
+def test_the_milestone_page_lists_status_updates_newest_first(staff_client, goal):
     milestone = MilestoneFactory(goal=goal)
     author = UserFactory(username="mbillingslea")
     StatusUpdateFactory(
@@ -488,15 +563,15 @@ def test_the_milestone_page_lists_status_updates_oldest_first(staff_client, goal
     StatusUpdateFactory(milestone=milestone, author=author, period=FiscalPeriod(2019, 2))
     page = get_page(staff_client, milestone.get_absolute_url())
     rows = page.find("table", class_="status-updates").find("tbody").find_all("tr")
-    first = [td.visible_text for td in rows[0].find_all("td")]
-    assert first[1:] == [
+    assert [td.visible_text for td in rows[0].find_all("td")][2] == "Q2 FY19"
+    older = [td.visible_text for td in rows[1].find_all("td")]
+    assert older[1:] == [
         "Marshall Billingslea",
         "Q1 FY19",
         "On track → Delayed",
         "Waiting on Mexico.",
         "FY19",
     ]
-    assert [td.visible_text for td in rows[1].find_all("td")][2] == "Q2 FY19"
 
 
 def test_the_milestone_page_shows_its_history_newest_first_with_the_changes(staff_client, goal):
@@ -528,9 +603,11 @@ def test_the_milestone_page_shows_its_history_newest_first_with_the_changes(staf
 
 
 def changes(entry):
+    """[[field, before, after], ...]: each field's label and its two values."""
     return [
-        [cell.text for cell in tr.find_all() if cell.tag in ("th", "td")]
-        for tr in entry.find("tbody").find_all("tr")
+        [change.find("dt").text]
+        + [side.text for side in change.find_all("div", class_="history-value")]
+        for change in entry.find_all("div", class_="history-change")
     ]
 
 
@@ -548,10 +625,10 @@ def test_the_portfolio_rolls_up_statuses_and_overdue_milestones(staff_client, go
     page = get_page(staff_client, reverse("portfolio"))
     row_ = page.find("tr", data_goal=goal.slug)
     counts = {
-        li.attrs["data-status-count"]: li.visible_text
-        for li in row_.find_all("li", data_status_count=True)
+        span.attrs["data-status-count"]: span.visible_text
+        for span in row_.find_all("span", data_status_count=True)
     }
-    assert counts == {"on_track": "On track 2", "delayed": "Delayed 1", "completed": "Completed 1"}
+    assert counts == {"on_track": "2 on track", "delayed": "1 delayed", "completed": "1 completed"}
     assert row_.find("td", data_overdue_count=True).text == "1 overdue"
     assert "/goals/" in row_.find("a").attrs["href"]
 
@@ -639,9 +716,9 @@ def test_a_long_record_shows_its_latest_updates_and_versions_with_the_count(
     page = get_page(staff_client, milestone.get_absolute_url())
 
     updates = page.find("table", class_="status-updates")
-    assert updates.find("caption").text == ("The latest 12 of 15 status updates, oldest first")
+    assert updates.find("caption").text == ("The latest 12 of 15 status updates, newest first")
     comments = [row.find_all("td")[4].text for row in updates.find("tbody").find_all("tr")]
-    assert comments == [f"Report number {n}." for n in range(4, 16)]
+    assert comments == [f"Report number {n}." for n in range(15, 3, -1)]
     earlier = page.find("p", data_earlier_updates=True)
     assert earlier.text == "3 earlier status updates are in the full history."
     assert (
@@ -655,10 +732,12 @@ def test_a_long_record_shows_its_latest_updates_and_versions_with_the_count(
     assert len(entries) == 10
     oldest_shown = entries[-1]
     # Diffed against version 6: the comment's words, "5." struck out and "6." added.
-    comment = oldest_shown.find("tr", data_changed_field="comment")
-    assert comment.find("td", data_diff=True).text.endswith("Report number 5. 6.")
-    assert [removed.text for removed in comment.find_all("del")] == ["5."]
-    assert [added.text for added in comment.find_all("ins")] == ["6."]
+    comment = oldest_shown.find("div", data_changed_field="comment")
+    before, after = comment.find("div", data_old=True), comment.find("div", data_new=True)
+    assert before.visible_text == "Before Report number 5."
+    assert after.visible_text == "After Report number 6."
+    assert [removed.visible_text for removed in before.find_all("del")] == ["5."]
+    assert [added.visible_text for added in after.find_all("ins")] == ["6."]
 
 
 def test_a_short_record_shows_everything_without_a_count(staff_client, goal, leader):
@@ -677,8 +756,18 @@ def test_a_short_record_shows_everything_without_a_count(staff_client, goal, lea
     page = get_page(staff_client, milestone.get_absolute_url())
 
     assert page.find("table", class_="status-updates").find("caption").text == (
-        "Status updates, oldest first"
+        "Status updates, newest first"
     )
     assert not page.find_all("p", data_earlier_updates=True)
     assert not page.find_all("p", data_history_shown=True)
     assert len(page.find_all("li", class_="history-entry")) == 2
+
+
+def test_row_links_name_the_milestone_even_when_the_slug_is_all_digits(staff_client):
+    goal = GoalFactory(slug="987654321", short_name="Digits")
+    milestone = MilestoneFactory(goal=goal, title="Sign the MoU")
+    page = dashboard(staff_client, goal)
+    title = page.find("tr", id=f"milestone-{milestone.pk}").find("th").find("a")
+    assert title.attrs["href"] == f"/goals/987654321/milestones/{milestone.pk}/"
+    update = page.find("a", id=f"update-button-{milestone.pk}")
+    assert update.attrs["href"] == f"/goals/987654321/milestones/{milestone.pk}/update/"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from milestones.models import Milestone
 from strategies.models import Goal, Indicator, Strategy
+from tests.html_dom import parse
 from tests.url_map import (
     GOAL_URL_NAMES,
     LOGIN,
@@ -60,6 +61,19 @@ def state(world):
     )
 
 
+def assert_styled_error_page(response, status):
+    """A 403 or 404 is the site's error page (DEBUG is off here): its heading, in the
+    layout's main landmark, and the way back."""
+    document = parse(response.content)
+    main = document.find("main")
+    page = main.find(data_error_page=str(status))
+    heading = {403: "Not allowed", 404: "Page not found"}[status]
+    assert page.find("h1").text == heading, (status, page.find("h1").text)
+    links = {a.attrs["href"] for a in page.find_all("a")}
+    assert reverse("portfolio") in links and reverse("my_goals") in links, links
+    assert document.find_all("header") and document.find_all("nav", aria_label="Main")
+
+
 CASES = [
     (name, method, role) for name in sorted(MATRIX) for method in ("GET", "POST") for role in ROLES
 ]
@@ -83,6 +97,8 @@ def test_permission_matrix(world, name, method, role):
         assert response["Location"].startswith(reverse("login")), response["Location"]
     else:
         assert response.status_code == expected, (name, method, role, response.status_code)
+    if expected in (403, 404):
+        assert_styled_error_page(response, expected)
     if expected in (LOGIN, 403, 404, 405):
         assert state(world) == before, (name, method, role)
 
@@ -134,6 +150,8 @@ def test_permission_matrix_of_a_closed_goal(closed_world, name, method, role):
         assert response["Location"].startswith(reverse("login")), response["Location"]
     else:
         assert response.status_code == expected, (name, method, role, response.status_code)
+    if expected in (403, 404):
+        assert_styled_error_page(response, expected)
     target, on_get, on_post = MATRIX[name]
     allowed_while_open = (on_get if method == "GET" else on_post)[role] not in (LOGIN, 403, 404)
     if expected == 403 and allowed_while_open:

@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.reasons import describe
 from milestones.models import Milestone
 from milestones.services import move_milestone
 from sdif_tracker.views import plan as plan_views
@@ -154,9 +155,11 @@ def test_the_strategy_list_shows_each_strategy_with_its_milestones(admin_client,
     ]
     edit = first.find("a", href=url("strategy_edit", plan.goal, pk=plan.s1.pk))
     assert edit.text == "Edit strategy 1"
-    delete = first.find("form", action=url("strategy_delete", plan.goal, pk=plan.s1.pk))
-    assert delete.attrs["method"] == "post"
-    assert delete.find("input", name="csrfmiddlewaretoken")
+    # Deleting asks first: a link to the confirmation page, no form that deletes at once.
+    delete = first.find("a", data_delete_link="1")
+    assert delete.attrs["href"] == url("strategy_delete", plan.goal, pk=plan.s1.pk)
+    assert delete.text == "Delete… strategy 1"
+    assert not page.find_all("form", action=url("strategy_delete", plan.goal, pk=plan.s1.pk))
     assert "No key milestones are aligned to this strategy." in cards[2].text
 
 
@@ -235,7 +238,7 @@ def test_an_admin_adds_a_strategy_recorded_with_who_and_why(admin_client, plan):
     strategy = plan.goal.strategies.get(number=4)
     assert (strategy.title, strategy.description) == ("Train examiners", "Two *courses*.")
     record = strategy.history.get()
-    assert (record.history_username, record.history_change_reason) == (
+    assert (record.history_username, describe(record.history_change_reason)) == (
         "root",
         "Added strategy 4",
     )
@@ -265,34 +268,106 @@ def test_an_admin_renumbers_and_retitles_a_strategy(admin_client, plan):
     plan.s3.refresh_from_db()
     assert (plan.s3.number, plan.s3.title) == (7, "Third, renamed")
     record = plan.s3.history.latest()
-    assert (record.history_username, record.history_change_reason) == (
+    assert (record.history_username, describe(record.history_change_reason)) == (
         "root",
         "Strategy 7 renumbered 3 → 7 and retitled",
     )
 
 
+def delete_confirmation(client, strategy):
+    """The strategy's Delete page, and the fields its button posts."""
+    response = client.get(url("strategy_delete", strategy.goal, pk=strategy.pk))
+    page = parse(response.content)
+    forms = page.find_all("form", data_delete_confirm=True)
+    fields = (
+        {i.attrs["name"]: i.attrs.get("value", "") for i in forms[0].find_all("input")}
+        if forms
+        else None
+    )
+    return response, page, fields
+
+
+def test_the_delete_page_shows_what_goes_and_changes_nothing(admin_client, plan):
+    before = snapshot()
+    response, page, fields = delete_confirmation(admin_client, plan.s3)
+
+    assert response.status_code == 200
+    assert page.find("h1").text == "Delete strategy 3: Third?"
+    removed = page.find(data_removed_strategy="3")
+    assert "Strategy 3: Third" in removed.text
+    assert removed.find(data_aligned_count=True).text == "None: no key milestone is affected."
+    form = page.find("form", data_delete_confirm=True)
+    assert form.attrs["method"] == "post"
+    assert form.attrs["action"] == url("strategy_delete", plan.goal, pk=plan.s3.pk)
+    assert fields["version"] == str(plan.s3.version) and fields["csrfmiddlewaretoken"]
+    cancel = form.find("a")
+    assert cancel.text == "Cancel"
+    assert cancel.attrs["href"] == f"{url('strategy_list', plan.goal)}#strategy-{plan.s3.pk}"
+    assert snapshot() == before
+
+
 def test_an_admin_deletes_a_strategy_no_milestone_is_aligned_to(admin_client, plan):
-    response = admin_client.post(url("strategy_delete", plan.goal, pk=plan.s3.pk), follow=True)
+    _, _, fields = delete_confirmation(admin_client, plan.s3)
+    response = admin_client.post(
+        url("strategy_delete", plan.goal, pk=plan.s3.pk), fields, follow=True
+    )
     assert response.redirect_chain == [(url("strategy_list", plan.goal), 302)]
     assert "Deleted strategy 3." in messages_text(parse(response.content))
     assert not Strategy.objects.filter(pk=plan.s3.pk).exists()
     record = Strategy.history.filter(id=plan.s3.pk, history_type="-").get()
-    assert (record.history_username, record.history_change_reason) == (
+    assert (record.history_username, describe(record.history_change_reason)) == (
         "root",
         "Deleted strategy 3",
     )
 
 
-def test_a_strategy_with_milestones_is_kept_and_the_list_says_why(admin_client, plan):
+def test_a_strategy_with_milestones_is_kept_and_its_delete_page_says_why(admin_client, plan):
     before = snapshot()
-    response = admin_client.post(url("strategy_delete", plan.goal, pk=plan.s1.pk), follow=True)
-    assert response.redirect_chain == [(url("strategy_list", plan.goal), 302)]
-    page = parse(response.content)
-    alert = page.find("div", id="messages").find("div", class_="alert-danger")
-    assert alert.text == (
-        "Strategy 1 has 2 milestone(s) aligned to it; move them to another strategy first."
+    response, page, fields = delete_confirmation(admin_client, plan.s1)
+
+    assert response.status_code == 200 and fields is None
+    why = "Strategy 1 has 2 key milestones aligned to it; move them to another strategy first."
+    assert why in page.find(data_delete_problem=True).text
+    aligned = page.find(data_aligned_count="2")
+    assert [a.text for a in aligned.find_all("a")] == ["Share data", "Meet twice"]
+    # A POST made anyway (at the current version) is refused with the same reason.
+    response = admin_client.post(
+        url("strategy_delete", plan.goal, pk=plan.s1.pk), {"version": plan.s1.version}
     )
+    assert response.status_code == 400
+    alert = parse(response.content).find("div", id="messages").find("div", class_="alert-danger")
+    assert alert.text == why
     assert snapshot() == before
+
+
+def test_a_delete_post_that_did_not_come_from_its_page_deletes_nothing(admin_client, plan):
+    before = snapshot()
+    response = admin_client.post(url("strategy_delete", plan.goal, pk=plan.s3.pk), {})
+
+    assert response.status_code == 400
+    assert "open the strategy's Delete page and confirm there" in messages_text(
+        parse(response.content)
+    )
+    assert parse(response.content).find("form", data_delete_confirm=True)
+    assert snapshot() == before
+
+
+def test_a_strategy_changed_after_its_delete_page_opened_is_kept(admin_client, plan):
+    _, _, fields = delete_confirmation(admin_client, plan.s3)
+    admin_client.post(
+        url("strategy_edit", plan.goal, pk=plan.s3.pk),
+        {"number": "3", "title": "Third, kept after all", "version": plan.s3.version},
+    )
+    before = snapshot()
+
+    response = admin_client.post(url("strategy_delete", plan.goal, pk=plan.s3.pk), fields)
+
+    assert response.status_code == 409
+    page = parse(response.content)
+    assert "strategy 3 was changed while you were reviewing it" in messages_text(page)
+    assert page.find("h1").text == "Delete strategy 3: Third, kept after all?"
+    assert snapshot() == before
+    assert Strategy.objects.filter(pk=plan.s3.pk).exists()
 
 
 # -- moving a milestone --------------------------------------------------------------------
@@ -311,7 +386,7 @@ def test_an_admin_moves_a_milestone_to_another_strategy(admin_client, plan):
     plan.m1.refresh_from_db()
     assert (plan.m1.strategy_id, plan.m1.version) == (plan.s3.pk, version + 1)
     record = plan.m1.history.latest()
-    assert (record.history_username, record.history_change_reason) == (
+    assert (record.history_username, describe(record.history_change_reason)) == (
         "root",
         "Moved to strategy 3",
     )
@@ -326,7 +401,7 @@ def test_an_admin_unaligns_a_milestone(admin_client, plan):
     )
     plan.m1.refresh_from_db()
     assert plan.m1.strategy is None
-    assert plan.m1.history.latest().history_change_reason == "Moved out of strategy 1"
+    assert describe(plan.m1.history.latest().history_change_reason) == "Moved out of strategy 1"
 
 
 def test_moving_a_milestone_where_it_already_is_changes_nothing(admin_client, plan):
@@ -357,8 +432,8 @@ def test_an_admin_adds_a_strategy_and_moves_a_milestone_to_it(admin_client, plan
     plan.m1.refresh_from_db()
     assert plan.m1.strategy.number == 4
     reasons = [
-        plan.goal.strategies.get(number=4).history.get().history_change_reason,
-        plan.m1.history.latest().history_change_reason,
+        describe(plan.goal.strategies.get(number=4).history.get().history_change_reason),
+        describe(plan.m1.history.latest().history_change_reason),
     ]
     assert reasons == ["Added strategy 4", "Moved to strategy 4"]
 
@@ -385,7 +460,7 @@ def test_an_admin_edits_the_goal_recorded_with_who_and_why(admin_client, plan):
     assert goal.organizations == "Treasury\nJustice"
     assert goal.target_date.isoformat() == "2019-09-30"
     record = goal.changes.latest()
-    assert (record.history_username, record.history_change_reason) == (
+    assert (record.history_username, describe(record.history_change_reason)) == (
         "root",
         "Edited goal: title, target date, overview, contributing organizations",
     )
@@ -454,7 +529,13 @@ def plan_requests(plan, admin_user=None):
             url("strategy_edit", goal, pk=plan.s1.pk),
             {"number": "8", "title": "Eight", "version": plan.s1.version},
         ),
-        ("strategy_delete", "post", url("strategy_delete", goal, pk=plan.s3.pk), {}),
+        ("strategy_delete", "get", url("strategy_delete", goal, pk=plan.s3.pk), None),
+        (
+            "strategy_delete",
+            "post",
+            url("strategy_delete", goal, pk=plan.s3.pk),
+            {"version": plan.s3.version},
+        ),
         ("goal_edit", "get", url("goal_edit", goal), None),
         ("goal_edit", "post", url("goal_edit", goal), goal_form_data(goal, title="Changed")),
         (
@@ -516,10 +597,9 @@ def test_an_admin_can_make_every_request(admin_client, plan):
     assert plan.goal.title == "Changed"
 
 
-@pytest.mark.parametrize("name", ["strategy_delete", "milestone_move"])
+@pytest.mark.parametrize("name", ["milestone_move"])
 def test_a_get_to_a_mutating_url_is_not_allowed(admin_client, plan, name):
     target = {
-        "strategy_delete": url("strategy_delete", plan.goal, pk=plan.s3.pk),
         "milestone_move": url("milestone_move", plan.goal, pk=plan.m1.pk),
     }[name]
     before = snapshot()
@@ -853,7 +933,10 @@ def test_a_stale_goal_form_is_refused_and_keeps_what_was_typed(admin_client, pla
         "My overview",
         "Their history",
     )
-    assert plan.goal.changes.latest().history_change_reason == "Edited goal: title, overview"
+    assert (
+        describe(plan.goal.changes.latest().history_change_reason)
+        == "Edited goal: title, overview"
+    )
 
 
 def test_a_goal_form_without_its_opened_time_is_refused(admin_client, plan):

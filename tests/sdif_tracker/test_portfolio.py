@@ -285,3 +285,61 @@ def test_the_query_count_stays_fixed_with_closed_goals_and_different_quarters(st
     small = queries(), queries(state="closed")
     add_goals(12)
     assert (queries(), queries(state="closed")) == small
+
+
+# -- the status bar ------------------------------------------------------------------------
+
+
+def test_each_goal_shows_its_milestones_as_a_status_bar_with_the_counts_in_words(staff_client):
+    goal = GoalFactory(title="Barred")
+    for status, count in ((Status.ON_TRACK, 5), (Status.AT_RISK, 2), (Status.COMPLETED, 1)):
+        for _ in range(count):
+            MilestoneFactory(goal=goal, status=status)
+    GoalFactory(title="Bare")
+
+    page = portfolio(staff_client)
+
+    row = page.find("tr", data_goal=goal.slug)
+    bar = row.find("div", data_status_bar=True)
+    assert bar.find("p").visible_text == ("8 key milestones: 5 on track, 2 at risk, 1 completed")
+    drawing = bar.find("svg", class_="status-bar")
+    assert drawing.attrs["aria-hidden"] == "true"
+    # One segment per status, in the scale's order, as wide as its share, with its shape.
+    segments = drawing.find_all("g", data_segment=True)
+    assert [(g.attrs["data-segment"], g.find("rect").attrs["width"]) for g in segments] == [
+        ("on_track", "62.5%"),
+        ("at_risk", "25.0%"),
+        ("completed", "12.5%"),
+    ]
+    assert [g.find("rect").attrs["x"] for g in segments] == ["0.0%", "62.5%", "87.5%"]
+    assert all(f"status-{g.attrs['data-segment']}" in g.attrs["class"] for g in segments)
+    assert all(g.find("path") for g in segments)
+
+    bare = page.find("tr", data_goal=GoalFactory._meta.model.objects.get(title="Bare").slug)
+    assert not bare.find_all("div", data_status_bar=True)
+    assert "No key milestones yet" in bare.visible_text
+
+
+def test_the_status_key_is_shown_once_above_the_goals(staff_client):
+    for index in range(3):
+        MilestoneFactory(goal=GoalFactory(title=f"Goal {index}"), status=Status.DELAYED)
+
+    page = portfolio(staff_client)
+
+    legends = page.find_all("div", data_status_legend=True)
+    assert len(legends) == 1
+    assert " ".join(legends[0].visible_text.split()) == (
+        "Status key: TBD Not started On track At risk Delayed Completed Cancelled"
+    )
+
+
+def test_the_status_bar_in_spanish(staff_client):
+    goal = GoalFactory()
+    MilestoneFactory(goal=goal, status=Status.TBD)
+    MilestoneFactory(goal=goal, status=Status.DELAYED)
+
+    response = staff_client.get(reverse("portfolio"), headers={"accept-language": "es"})
+
+    bar = parse(response.content).find("div", data_status_bar=True)
+    # The statuses in the reader's language, inside the sentence.
+    assert bar.find("p").visible_text.endswith(": 1 por definir, 1 retrasado")

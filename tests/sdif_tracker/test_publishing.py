@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.history import recorded_change
 from milestones.models import Milestone, ProgressSummary, Risk, Status
@@ -32,6 +33,7 @@ from tests.factories import (
     ProgressSummaryFactory,
     UserFactory,
 )
+from tests.helpers import shown_now
 from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
@@ -269,9 +271,32 @@ def test_the_database_refuses_a_published_update_without_a_risk(sdif):
 # -- publishing ---------------------------------------------------------------------------
 
 
+def publish_url(goal):
+    return reverse("publish_quarter", kwargs={"slug": goal.slug})
+
+
+def confirmation_form(response) -> dict:
+    """The fields the confirmation page's Publish button posts."""
+    form = parse(response.content).find("form", data_publish_confirm=True)
+    fields = {i.attrs["name"]: i.attrs.get("value", "") for i in form.find_all("input")}
+    assert form.attrs["action"] == response.request["PATH_INFO"]
+    return fields
+
+
 def publish(user, goal, period):
-    return client_for(user).post(
-        reverse("publish_quarter", kwargs={"slug": goal.slug}), {"period": period}, follow=True
+    """As a leader does: the plan's Publish link opens the confirmation, whose button posts."""
+    client = client_for(user)
+    opened = client.get(publish_url(goal), {"period": period})
+    assert opened.status_code == 200, opened.status_code
+    return client.post(publish_url(goal), confirmation_form(opened), follow=True)
+
+
+def published_state():
+    """What publishing changes: the updates' publication and every history row."""
+    return (
+        list(ProgressSummary.objects.values_list("period", "published_at", "version")),
+        ProgressSummary.history.count(),
+        Milestone.history.count(),
     )
 
 
@@ -325,7 +350,7 @@ def test_the_published_quarter_shows_only_its_update_and_who_published_it(sdif):
     assert "Q4 FY19 was published on 20 October 2019" in banner and "by leader" in banner
     # Read-only: no edit links, no publish buttons on a published quarter.
     assert not plan.find("article").find_all("a", href=True)
-    assert not plan.find_all("form", action=reverse("publish_quarter", kwargs={"slug": goal.slug}))
+    assert not plan.find_all(data_publish_link=True)
 
 
 def test_the_published_plan_is_citable_by_its_quarter_for_anyone_who_may_read_it(sdif):
@@ -343,37 +368,187 @@ def test_the_published_plan_is_citable_by_its_quarter_for_anyone_who_may_read_it
     )
 
 
-@pytest.mark.parametrize(
-    ("period", "setup", "message"),
-    [
-        ("FY19", None, "Only a quarter's update is published"),
-        ("Q5 FY19", None, "a quarter is Q1 to Q4"),
-        ("", None, "Only a quarter's update is published"),
-        ("Q1 FY20", None, "Q1 FY20 is after the quarter being reported on, Q4 FY19"),
-        ("Q4 FY19", None, "There is no update for Q4 FY19 to publish"),
-        ("Q4 FY19", {"risk": ""}, "Choose the risk category"),
-        ("Q4 FY19", {"risk": "high", "improvement_actions": ""}, "add the improvement actions"),
-        ("Q4 FY19", "published", "Already published: Q4 FY19 was published on"),
-    ],
-)
-def test_publishing_refuses_with_a_clear_message_and_changes_nothing(sdif, period, setup, message):
-    goal, leader = sdif
+REFUSALS = [
+    ("FY19", None, "Only a quarter's update is published"),
+    ("Q5 FY19", None, "a quarter is Q1 to Q4"),
+    ("", None, "Only a quarter's update is published"),
+    ("Q1 FY20", None, "Q1 FY20 is after the quarter being reported on, Q4 FY19"),
+    ("Q4 FY19", None, "There is no update for Q4 FY19 to publish"),
+    ("Q4 FY19", {"risk": ""}, "Choose the risk category"),
+    ("Q4 FY19", {"risk": "high", "improvement_actions": ""}, "add the improvement actions"),
+    ("Q4 FY19", "published", "Already published: Q4 FY19 was published on"),
+]
+
+
+def refusal_setup(goal, leader, setup):
     if setup == "published":
         write_update(goal, leader)
         publish_quarter(goal=goal, user=leader, period=Q4_FY19)
     elif setup is not None:
         # Written around the form and the service, as an import or the admin might.
         ProgressSummaryFactory(goal=goal, period=Q4_FY19, **setup)
-    before = list(ProgressSummary.objects.values_list("period", "published_at", "updated_at"))
 
-    response = publish(leader, goal, period)
+
+@pytest.mark.parametrize(("period", "setup", "message"), REFUSALS)
+def test_publishing_refuses_with_a_clear_message_and_changes_nothing(sdif, period, setup, message):
+    """Even a POST made as the confirmation page makes it (its version and moment)."""
+    goal, leader = sdif
+    refusal_setup(goal, leader, setup)
+    summary = ProgressSummary.objects.filter(goal=goal, period=Q4_FY19).first()
+    before = published_state()
+
+    response = client_for(leader).post(
+        publish_url(goal),
+        {
+            "period": period,
+            "version": summary.version if summary else 1,
+            "seen": shown_now(),
+        },
+    )
+
+    assert response.status_code == 400
+    document = parse(response.content)
+    text = " ".join(messages_of(response)) + document.find("main").text
+    assert "Nothing was published" in text and message in text
+    assert not document.find_all("form", data_publish_confirm=True)
+    assert published_state() == before
+
+
+@pytest.mark.parametrize(("period", "setup", "message"), [r for r in REFUSALS if r[0]])
+def test_the_confirmation_page_says_why_nothing_can_be_published_and_offers_no_button(
+    sdif, period, setup, message
+):
+    goal, leader = sdif
+    refusal_setup(goal, leader, setup)
+    before = published_state()
+
+    response = client_for(leader).get(publish_url(goal), {"period": period})
+
+    assert response.status_code == (400 if period == "Q5 FY19" else 200)
+    document = parse(response.content)
+    assert message in document.find(data_publish_problem=True).text
+    assert not document.find_all("form", data_publish_confirm=True)
+    assert plan_url(goal) + "#publishing" in [a.attrs["href"] for a in document.find_all("a")]
+    assert published_state() == before
+
+
+def test_the_confirmation_shows_what_will_be_frozen_and_changes_nothing(sdif):
+    goal, leader = sdif
+    write_update(
+        goal,
+        leader,
+        summary="- Senior meetings **held**.",
+        risk=Risk.HIGH,
+        improvement_actions="- Escalate to the Deputy Secretary.",
+    )
+    senior = Milestone.objects.get(goal=goal, position=3)
+    record_status_update(
+        milestone=senior,
+        user=leader,
+        status=Status.AT_RISK,
+        comment="Mexico may postpone.",
+        period=Q4_FY19,
+        expected_version=senior.version,
+    )
+    before = published_state()
+
+    response = client_for(leader).get(publish_url(goal), {"period": "Q4 FY19"})
 
     assert response.status_code == 200
-    text = " ".join(messages_of(response))
-    assert "Nothing was published" in text and message in text
-    assert list(ProgressSummary.objects.values_list("period", "published_at", "updated_at")) == (
-        before
+    assert published_state() == before
+    document = parse(response.content)
+    assert document.find("h1").text == "Publish the Q4 FY19 update of SDIF?"
+    assert "cannot be undone" in document.find(data_freeze_warning=True).text
+    update = document.find(data_preview_update=True)
+    assert "Senior meetings held." in update.text
+    assert update.find(data_risk="high").text == "High"
+    assert "Escalate to the Deputy Secretary." in update.text
+    shown = {
+        tr.attrs["data-preview-milestone"]: tr.find(data_status=True).attrs["data-status"]
+        for tr in document.find_all("tr", data_preview_milestone=True)
+    }
+    assert len(shown) == len(SEED_TITLES)
+    assert shown[str(senior.pk)] == "at_risk"
+    counts = document.find(data_status_counts=True).text
+    assert counts.startswith("8 key milestones will be published")
+    cancel = document.find("form", data_publish_confirm=True).find("a")
+    assert cancel.text == "Cancel" and cancel.attrs["href"] == plan_url(goal) + "#publishing"
+
+    # Published from the page, the frozen plan carries exactly the statuses it showed.
+    publish(leader, goal, "Q4 FY19")
+    frozen = page(client_for(leader), plan_url(goal), quarter="Q4 FY19")
+    published = {
+        tr.find("th").text: tr.find(data_status=True).attrs["data-status"]
+        for tr in frozen.find("table", class_="plan-milestones").find("tbody").find_all("tr")
+    }
+    assert sorted(published.values()) == sorted(shown.values())
+    assert published[senior.title] == "at_risk"
+
+
+def test_a_post_that_did_not_come_from_the_confirmation_publishes_nothing(sdif):
+    goal, leader = sdif
+    write_update(goal, leader)
+    before = published_state()
+
+    response = client_for(leader).post(publish_url(goal), {"period": "Q4 FY19"})
+
+    assert response.status_code == 400
+    assert "Open the confirmation page from the plan" in " ".join(messages_of(response))
+    # The page it answers with is the confirmation, ready to publish from.
+    assert parse(response.content).find("form", data_publish_confirm=True)
+    assert published_state() == before
+
+
+def test_an_update_saved_after_the_confirmation_opened_is_not_published(sdif, clock):
+    goal, leader = sdif
+    write_update(goal, leader)
+    client = client_for(leader)
+    opened = client.get(publish_url(goal), {"period": "Q4 FY19"})
+    clock.set(2019, 10, 20, 9, 5)
+    write_update(goal, leader, summary="- Rewritten by the deputy.")
+    before = published_state()
+
+    response = client.post(publish_url(goal), confirmation_form(opened))
+
+    assert response.status_code == 409
+    assert "the Q4 FY19 update was saved again while you were reviewing it" in " ".join(
+        messages_of(response)
     )
+    assert published_state() == before
+    # The page shows the update as it is now, to publish from again.
+    document = parse(response.content)
+    assert "Rewritten by the deputy." in document.find(data_preview_update=True).text
+    assert client.post(publish_url(goal), confirmation_form(response)).status_code == 302
+    assert ProgressSummary.objects.get(goal=goal, period=Q4_FY19).is_published
+
+
+def test_a_milestone_changed_after_the_confirmation_opened_stops_the_publication(sdif, clock):
+    goal, leader = sdif
+    write_update(goal, leader)
+    client = client_for(leader)
+    opened = client.get(publish_url(goal), {"period": "Q4 FY19"})
+    clock.set(2019, 10, 20, 9, 5)
+    senior = Milestone.objects.get(goal=goal, position=3)
+    record_status_update(
+        milestone=senior,
+        user=leader,
+        status=Status.DELAYED,
+        comment="Postponed.",
+        period=Q4_FY19,
+        revised_due=FiscalPeriod(2020),
+        expected_version=senior.version,
+    )
+    before = published_state()
+
+    response = client.post(publish_url(goal), confirmation_form(opened))
+
+    assert response.status_code == 409
+    assert "key milestones changed for Q4 FY19 while you were reviewing them" in " ".join(
+        messages_of(response)
+    )
+    assert published_state() == before
+    row = parse(response.content).find("tr", data_preview_milestone=str(senior.pk))
+    assert row.find(data_status=True).attrs["data-status"] == "delayed"
 
 
 def test_editing_a_published_update_opens_the_next_quarters_draft(sdif):
@@ -462,9 +637,12 @@ def test_leaders_see_publish_buttons_for_drafts_and_reviewers_do_not(sdif):
     for_leader = page(client_for(leader), plan_url(goal))
     for_reviewer = page(client_for(reviewer), plan_url(goal))
 
-    form = for_leader.find("form", action=action)
-    assert form.find("input", name="period").attrs["value"] == "Q4 FY19"
-    assert not for_reviewer.find_all("form", action=action)
+    # Publishing cannot be undone: the plan offers a link to the confirmation page only.
+    link = for_leader.find("a", data_publish_link="Q4 FY19")
+    assert link.attrs["href"] == f"{action}?period=Q4%20FY19"
+    assert link.text == "Publish Q4 FY19…"
+    assert not for_leader.find_all("form", action=action)
+    assert not for_reviewer.find_all("a", data_publish_link=True)
 
 
 # -- the portfolio's risk heat map --------------------------------------------------------
@@ -510,3 +688,23 @@ def test_the_heat_map_runs_the_same_queries_for_2_and_8_goals(clock, admin_user)
     small = count()
     add_goals(6)
     assert count() == small
+
+
+@pytest.mark.parametrize("seen", ["2999-01-01T00:00:00+00:00", "now-unsigned", ""])
+def test_a_post_that_claims_its_own_preview_moment_publishes_nothing(sdif, seen):
+    """The preview's moment comes signed from the page: a later one typed by hand would
+    skip the check that the plan did not change since."""
+    goal, leader = sdif
+    summary = ProgressSummaryFactory(goal=goal, period=Q4_FY19, risk=Risk.LOW)
+    before = published_state()
+    if seen == "now-unsigned":
+        seen = timezone.now().isoformat()
+
+    response = client_for(leader).post(
+        publish_url(goal), {"period": "Q4 FY19", "version": summary.version, "seen": seen}
+    )
+
+    assert response.status_code == 400
+    text = " ".join(messages_of(response)) + parse(response.content).find("main").text
+    assert "Open the confirmation page from the plan and publish from there." in text
+    assert published_state() == before

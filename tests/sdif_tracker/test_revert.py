@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from audit.history import recorded_change
+from audit.reasons import describe
 from milestones.models import Milestone, Status
 from strategies.models import Goal, Strategy
 from tests.html_dom import parse
@@ -70,7 +71,9 @@ def test_it_restores_the_old_values_as_a_new_recorded_change(admin, story):
     # A new history row, with the reason; the earlier rows untouched.
     assert rows_of(milestone.history)[:-1] == before
     newest = milestone.history.order_by("-history_id").first()
-    assert newest.history_change_reason == "Reverted to version of 2018-10-05 10:00 by root"
+    assert (
+        describe(newest.history_change_reason) == "Reverted to version of 2018-10-05 10:00 by root"
+    )
     assert newest.history_user.username == "root"
     assert (newest.status, newest.comment) == (Status.ON_TRACK, story.originals[3][1])
     assert newest.history_type == "~"
@@ -129,10 +132,9 @@ def test_it_reverts_a_strategy_and_the_goal(admin, story):
     assert admin.post(url).status_code == 302
     strategy.refresh_from_db()
     assert strategy.title == original.title != STRATEGY_4_TITLE
-    assert (
-        strategy.history.order_by("-history_id")
-        .first()
-        .history_change_reason.startswith("Reverted to version of 2018-10-05 10:00 by root")
+    newest = strategy.history.order_by("-history_id").first()
+    assert describe(newest.history_change_reason).startswith(
+        "Reverted to version of 2018-10-05 10:00 by root"
     )
 
     goal = story.goal
@@ -208,10 +210,10 @@ def test_a_version_of_another_object_or_goal_is_404(admin, story):
 def latest_status_update_row(client, milestone) -> list[str]:
     page = parse(client.get(milestone.get_absolute_url()).content)
     rows = page.find("table", class_="status-updates").find("tbody").find_all("tr")
-    return [cell.text for cell in rows[-1].find_all("td")]
+    return [cell.visible_text for cell in rows[0].find_all("td")]  # newest first
 
 
-def test_a_reverted_status_ends_the_status_log_with_a_note_of_the_revert(admin, story):
+def test_a_reverted_status_heads_the_status_log_with_a_note_of_the_revert(admin, story):
     milestone = story.milestone(2)
     original_status, original_comment = story.originals[2]
     assert (
@@ -233,7 +235,7 @@ def test_a_reverted_status_ends_the_status_log_with_a_note_of_the_revert(admin, 
     )
     assert comment == f"Reverted to version of 2018-10-05 10:00 by root.{original_comment}"
     update = milestone.status_updates.latest("created_at")
-    assert update.history.get().history_change_reason == (
+    assert describe(update.history.get().history_change_reason) == (
         "Reverted to version of 2018-10-05 10:00 by root"
     )
 
@@ -256,3 +258,28 @@ def test_a_revert_that_leaves_status_and_comment_adds_no_status_update(admin, st
     assert response.status_code == 302
     assert Milestone.objects.get(pk=milestone.pk).strategy is not None
     assert milestone.status_updates.count() == count
+
+
+def test_the_revert_reason_reads_as_words_on_the_page_and_in_the_message(admin, story):
+    milestone = story.milestone(3)
+    url = milestone_url(milestone, first_version(milestone))
+    page = parse(admin.get(url).content).find("main").visible_text
+    assert "Recorded with the reason “Reverted to version of 2018-10-05 10:00 by root”." in page
+    assert "@r1:" not in page
+
+    response = admin.post(
+        url, {"version": Milestone.objects.get(pk=milestone.pk).version}, follow=True
+    )
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == ["Saved as a new change: “Reverted to version of 2018-10-05 10:00 by root”."]
+
+
+def test_a_spanish_admins_revert_writes_the_plan_note_in_the_plans_language(admin, story):
+    milestone = story.milestone(2)
+    admin.post(
+        milestone_url(milestone, first_version(milestone)),
+        {"version": Milestone.objects.get(pk=milestone.pk).version},
+        headers={"accept-language": "es"},
+    )
+    update = milestone.status_updates.latest("created_at")
+    assert update.comment.startswith("Reverted to version of 2018-10-05 10:00 by root.")

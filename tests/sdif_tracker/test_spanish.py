@@ -2,17 +2,30 @@
 and safe, and the pages a leader walks show no English UI string — while the plan's own
 content (titles, comments) stays as entered."""
 
+import datetime
+import io
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone, translation
 
-from milestones.models import Milestone, Status
+from milestones.models import Milestone, Risk, Status
 from strategies.models import Role
-from tests.factories import MembershipFactory, UserFactory
+from strategies.periods import FiscalPeriod, check_day, parse_day
+from tests.factories import (
+    GoalFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    ProgressSummaryFactory,
+    UserFactory,
+)
+from tests.spanish_catalogue import stand_in_spanish
 
 PO = Path(settings.BASE_DIR, "locale", "es", "LC_MESSAGES", "django.po")
 MO = PO.with_suffix(".mo")
@@ -28,6 +41,10 @@ SAME_IN_BOTH = {
     "%(status)s (%(period)s)",
     "%(role)s: %(user)s",
     "%(filter)s: %(error)s",
+    "%(field)s %(old)s → %(new)s",
+    "%(object)s: %(change)s",
+    "%(field)s (%(kinds)s)",
+    "— SDIF Tracker",
 }
 PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]|%%")
 
@@ -169,7 +186,9 @@ def test_accept_language_es_shows_the_sdif_dashboard_in_spanish(client, sdif_goa
     on_track = Milestone.objects.filter(goal=sdif_goal, status=Status.ON_TRACK).count()
     assert on_track > 0
     badges = re.findall(
-        r'data-status="on_track"><span class="visually-hidden">([^<]*)</span>([^<]*)<', html
+        r'data-status="on_track"><span class="visually-hidden">([^<]*)</span>'
+        r'<svg [^>]*>.*?</svg><span class="status-label">([^<]*)<',
+        html,
     )
     assert len(badges) >= on_track
     assert all(label.strip() == "Estado:" and text == "En tiempo" for label, text in badges)
@@ -266,8 +285,6 @@ def test_every_translation_keeps_the_placeholders_of_its_msgid():
 
 
 def test_status_and_role_labels_read_as_agreed():
-    from django.utils import translation
-
     from strategies.models import Role as Roles
 
     with translation.override("es"):
@@ -283,3 +300,110 @@ def test_status_and_role_labels_read_as_agreed():
         "Cancelado",
     }
     assert {"Líder de la meta", "Líder adjunto de la meta", "Colaborador", "Revisor"} <= roles
+
+
+# -- messages the app writes itself ----------------------------------------------------------
+
+
+def _status_post(milestone, **values):
+    data = {"status": "on_track", "comment": "", "period": "Q3 FY19", "revised_due": ""}
+    data.update(values, version=milestone.version)
+    return {f"m{milestone.pk}-{key}": value for key, value in data.items()}
+
+
+@pytest.mark.django_db
+def test_a_validation_error_reads_in_spanish_on_a_spanish_page(client, sdif_goal, sdif_leader):
+    milestone = sdif_goal.milestones.exclude(status=Status.DELAYED).filter(revised_due=None)[0]
+    client.force_login(sdif_leader)
+    url = reverse("milestone_update", kwargs={"slug": sdif_goal.slug, "pk": milestone.pk})
+    posted = _status_post(milestone, status="delayed", comment="Vendor slipped.", period="Q4 FY19")
+
+    spanish = unescape(client.post(url, posted, HTTP_ACCEPT_LANGUAGE="es").content.decode())
+    english = unescape(client.post(url, posted, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+
+    assert "Un hito retrasado necesita un plazo revisado, p. ej. FY19." in spanish
+    assert "A delayed milestone needs a revised due period" not in spanish
+    assert "A delayed milestone needs a revised due period, e.g. FY19." in english
+
+
+@pytest.mark.django_db
+def test_a_fiscal_period_error_is_read_in_the_pages_language(client, sdif_goal, sdif_leader):
+    """The period parser's messages are looked up in the reader's language when raised."""
+    milestone = sdif_goal.milestones.order_by("position")[0]
+    client.force_login(sdif_leader)
+    url = reverse("milestone_update", kwargs={"slug": sdif_goal.slug, "pk": milestone.pk})
+    posted = _status_post(milestone, period="Q5 FY19")
+    msgid = '"%(text)s" is not a fiscal period: a quarter is Q1 to Q4.'
+
+    with stand_in_spanish(msgid):
+        spanish = unescape(client.post(url, posted, HTTP_ACCEPT_LANGUAGE="es").content.decode())
+    english = unescape(client.post(url, posted, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+
+    assert '[es] "Q5 FY19" is not a fiscal period: a quarter is Q1 to Q4.' in spanish
+    assert '"Q5 FY19" is not a fiscal period: a quarter is Q1 to Q4.' in english
+    assert "[es]" not in english
+
+
+def test_the_period_parsers_messages_follow_the_active_language():
+
+    def refusal(call, *args):
+        with pytest.raises(ValueError) as raised:
+            call(*args)
+        return str(raised.value)
+
+    msgids = [
+        '"%(text)s" is not a fiscal period (write e.g. Q3 FY19, FY19 or Ongoing).',
+        '"%(text)s" is not a fiscal period: the year must have 2 or 4 digits.',
+        '"%(text)s" is not a fiscal period: year %(year)d is out of range.',
+        "“%(text)s” is not a date (write e.g. 2019-06-30).",
+        "%(day)s is out of range: dates run from %(first)s to %(last)s (fiscal years "
+        "%(first_year)d to %(last_year)d).",
+    ]
+    cases = [
+        (FiscalPeriod.parse, "banana"),
+        (FiscalPeriod.parse, "FY123"),
+        (FiscalPeriod.parse, "FY1800"),
+        (parse_day, "30/06/2019"),
+        (check_day, datetime.date(1800, 1, 1)),
+    ]
+    with stand_in_spanish(*msgids), translation.override("es"):
+        spanish = [refusal(call, value) for call, value in cases]
+    with translation.override("en"):
+        english = [refusal(call, value) for call, value in cases]
+
+    assert all(text.startswith("[es] ") for text in spanish), spanish
+    assert [text.removeprefix("[es] ") for text in spanish] == english
+    assert english[0] == '"banana" is not a fiscal period (write e.g. Q3 FY19, FY19 or Ongoing).'
+
+
+@pytest.mark.django_db
+def test_reminder_emails_are_written_in_the_sites_language(settings, monkeypatch, mailoutbox):
+    """Users store no language: the email is in settings.LANGUAGE_CODE, whatever the
+    language the command runs in."""
+    moment = datetime.datetime(2019, 7, 21, 9, tzinfo=timezone.get_default_timezone())
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    goal = GoalFactory(reporting_quarter_set=None, short_name="SDIF")
+    ProgressSummaryFactory(
+        goal=goal, period=FiscalPeriod(2019, 2), risk=Risk.LOW, published_at=moment
+    )
+    MembershipFactory(goal=goal, role=Role.LEADER, user__username="lee", user__first_name="Lee")
+    MilestoneFactory(goal=goal, title="Stale one", due=FiscalPeriod(2019, 4))
+    settings.LANGUAGE_CODE = "es"
+    msgids = [
+        "Hello %(name)s,",
+        "These key milestones of your goals need a status update for %(quarter)s:",
+        "not updated in %(quarter)s",
+        "Your list for the quarter: %(url)s",
+        "— SDIF Tracker",
+    ]
+
+    with stand_in_spanish(*msgids), translation.override("en"):
+        call_command("send_update_reminders", stdout=io.StringIO())
+
+    (mail,) = mailoutbox
+    assert mail.body.startswith("[es] Hello Lee")
+    assert "[es] These key milestones of your goals need a status update for Q3 FY19:" in (
+        mail.body
+    )
+    assert "Stale one [[es] not updated in Q3 FY19]" in mail.body
+    assert "[es] — SDIF Tracker" in mail.body

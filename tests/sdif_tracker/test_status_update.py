@@ -6,10 +6,12 @@ from django.test import Client
 from django.urls import reverse
 
 from milestones.models import Status, StatusUpdate
+from milestones.quarters import reporting_quarter
 from milestones.services import record_status_update
 from strategies.models import Role, Sensitivity
 from strategies.periods import FiscalPeriod
 from tests.factories import GoalFactory, MembershipFactory, MilestoneFactory
+from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -165,31 +167,69 @@ class TestWithoutJavaScript:
 class TestWithHtmx:
     headers = {"HTTP_HX_REQUEST": "true"}
 
-    def test_the_update_button_swaps_in_a_form_row(self, leader, milestone):
+    def test_the_update_button_loads_the_form_into_the_edit_panel(self, leader, milestone):
         response = client_for(leader).get(update_url(milestone), **self.headers)
 
-        page = response.content.decode()
+        page = parse(response.content)
         assert response.status_code == 200
-        assert page.lstrip().startswith("<tr")
-        assert f'hx-post="{update_url(milestone)}"' in page
-        assert f'name="m{milestone.pk}-version" value="{milestone.version}"' in page
-        assert "autofocus" in page
+        assert page.find(id="edit-panel-title").visible_text.startswith("Update “")
+        form = page.find("form", data_panel_form=True)
+        # Saving posts back into the panel; the row is never replaced by a form.
+        assert form.attrs["hx-post"] == update_url(milestone)
+        assert form.attrs["hx-target"] == "#edit-panel-body"
+        assert f'name="m{milestone.pk}-version" value="{milestone.version}"' in str(
+            response.content.decode()
+        )
+        assert "autofocus" in page.find("select").attrs
+        assert [b.visible_text for b in page.find_all("button", data_close_panel=True)] == [
+            "Close",
+            "Cancel",
+        ]
 
-    def test_saving_returns_the_updated_row_and_announces_it(self, leader, milestone):
+    def test_saving_returns_the_row_the_counts_and_the_message_out_of_band(
+        self, leader, milestone
+    ):
+        quarter = reporting_quarter(milestone.goal)
         response = client_for(leader).post(
-            update_url(milestone), post_data(milestone), **self.headers
+            update_url(milestone), post_data(milestone, period=str(quarter)), **self.headers
         )
 
-        page = response.content.decode()
+        html = response.content.decode()
+        page = parse(response.content)
         assert response.status_code == 200
-        assert page.lstrip().startswith(f'<tr id="milestone-{milestone.pk}"')
-        assert 'data-status="at_risk"' in page
-        assert "Mexican counterparts were replaced." in page
-        assert 'hx-swap-oob="true"' in page and "is At risk" in page
+        # The panel's body empties (the script closes the panel) ...
+        assert page.find(data_panel_saved=True) is not None
+        # ... and out of band: the row, with the message in it ...
+        row = page.find("tr", id=f"milestone-{milestone.pk}")
+        assert row.attrs["hx-swap-oob"] == "true"
+        assert row.find(data_status="at_risk") is not None
+        assert "Mexican counterparts were replaced." in row.text
+        assert row.find(data_row_saved=True).text.strip() == "✓ Saved: now At risk."
+        assert f'id="update-button-{milestone.pk}"' in html
+        # ... the line of counts, now with this milestone updated ...
+        summary = page.find(id="work-summary")
+        assert summary.attrs["hx-swap-oob"] == "true"
+        assert f"1 of 1 updated for {quarter}" in summary.visible_text
+        # ... and the words for the live region.
+        live = page.find(id="live-status")
+        assert live.attrs["hx-swap-oob"] == "innerHTML" and "is At risk" in live.text
         milestone.refresh_from_db()
         assert milestone.status == Status.AT_RISK
 
-    def test_an_error_comes_back_in_the_form_row_with_what_was_typed(self, leader, milestone):
+    def test_the_refreshed_counts_keep_the_pages_grouping_in_their_links(self, leader, milestone):
+        dashboard = f"http://testserver{milestone.goal.get_absolute_url()}?group=quarter"
+        response = client_for(leader).post(
+            update_url(milestone),
+            post_data(milestone, period=str(reporting_quarter(milestone.goal))),
+            HTTP_HX_CURRENT_URL=dashboard,
+            **self.headers,
+        )
+
+        summary = parse(response.content).find(id="work-summary")
+        hrefs = [a.attrs["href"] for a in summary.find_all("a") if "href" in a.attrs]
+        assert hrefs and all("group=quarter" in href for href in hrefs), hrefs
+
+    def test_an_error_comes_back_in_the_panel_with_what_was_typed(self, leader, milestone):
         before = snapshot(milestone)
 
         response = client_for(leader).post(
@@ -202,14 +242,31 @@ class TestWithHtmx:
         assert response.status_code == 200  # htmx swaps only 2xx responses
         assert "needs a revised due period" in page
         assert "Slipping" in page
+        assert 'data-panel-form="' in page and "hx-swap-oob" not in page
         assert snapshot(milestone) == before
 
-    def test_cancel_brings_back_the_plain_row(self, leader, milestone):
-        url = reverse("milestone_row", kwargs={"slug": milestone.goal.slug, "pk": milestone.pk})
+    def test_a_conflict_comes_back_in_the_panel_keeping_the_text(self, leader, goal, milestone):
+        deputy = MembershipFactory(goal=goal, role=Role.DEPUTY, user__username="dana").user
+        opened = post_data(milestone, status=Status.COMPLETED, comment="My careful words")
+        record_status_update(
+            milestone=milestone,
+            user=deputy,
+            status=Status.AT_RISK,
+            comment="Deputy got there first",
+            period=FiscalPeriod(2019, 3),
+            expected_version=milestone.version,
+        )
+        before = snapshot(milestone)
 
-        response = client_for(leader).get(url, **self.headers)
+        response = client_for(leader).post(update_url(milestone), opened, **self.headers)
 
-        assert response.content.decode().lstrip().startswith(f'<tr id="milestone-{milestone.pk}"')
+        page = response.content.decode()
+        assert response.status_code == 200  # stays in the panel
+        assert "Someone else updated this milestone" in page
+        assert "My careful words" in page
+        assert f'name="m{milestone.pk}-version" value="{before[2]}"' in page
+        assert "hx-swap-oob" not in page
+        assert snapshot(milestone) == before
 
 
 class TestNoLostEdits:

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.reasons import describe
 from milestones.models import Milestone, ProgressSummary, Status, StatusUpdate
 from strategies.models import (
     Agency,
@@ -134,6 +135,51 @@ def test_history_page_renders_every_version_with_its_user_and_reason(admin_clien
     body = response.content.decode()
     assert "Fixing a typo" in body
     assert "Renamed once" in body
+
+
+def test_history_page_shows_choice_labels_and_periods_in_words(admin_client):
+    milestone = MilestoneFactory(status=Status.AT_RISK)
+    milestone.status, milestone.revised_due = Status.COMPLETED, FiscalPeriod(2019, 4)
+    milestone.save()
+
+    response = admin_client.get(url(milestone, "history", milestone.pk))
+
+    body = response.content.decode()
+    changes = " ".join(
+        " ".join(item["old"] + " → " + item["new"] for item in version.history_delta_changes)
+        for version in response.context["page_obj"]
+        if hasattr(version, "history_delta_changes")
+    )
+    assert "At risk → Completed" in changes
+    assert "Q4 FY19" in changes
+    assert "at_risk" not in body
+    assert "completed" not in changes
+
+
+def test_the_milestone_page_lists_its_status_updates_newest_first(admin_client):
+    milestone = MilestoneFactory()
+    for status in (Status.ON_TRACK, Status.AT_RISK, Status.DELAYED):
+        StatusUpdateFactory(milestone=milestone, status=status)
+
+    response = admin_client.get(url(milestone, "change", milestone.pk))
+
+    formset = next(
+        f for f in response.context["inline_admin_formsets"] if f.opts.model is StatusUpdate
+    )
+    assert [form.original.status for form in formset] == [
+        Status.DELAYED,
+        Status.AT_RISK,
+        Status.ON_TRACK,
+    ]
+
+
+def test_the_milestone_form_keeps_its_long_selects_within_the_page(admin_client):
+    milestone = MilestoneFactory()
+
+    response = admin_client.get(url(milestone, "change", milestone.pk))
+
+    # The admin stylesheet that caps a select's width at its column is linked.
+    assert 'href="/static/css/admin-fit.css"' in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -449,7 +495,7 @@ def test_editing_a_milestone_row_on_the_goal_page_records_it(admin_client, admin
     milestone.refresh_from_db()
     assert (milestone.owner, milestone.version) == ("OFAC", 2)
     latest = milestone.history.latest()
-    assert (latest.history_user, latest.history_change_reason) == (
+    assert (latest.history_user, describe(latest.history_change_reason)) == (
         admin_user,
         "Edited in the admin",
     )
@@ -463,7 +509,7 @@ def test_deleting_through_the_admin_records_the_reason(admin_client, admin_user)
     assert response.status_code == 302
     deleted = Strategy.history.filter(id=strategy.pk).latest()
     assert deleted.history_type == "-"
-    assert (deleted.history_user, deleted.history_change_reason) == (
+    assert (deleted.history_user, describe(deleted.history_change_reason)) == (
         admin_user,
         "Deleted in the admin",
     )

@@ -123,7 +123,7 @@ def test_a_whole_workflow_never_updates_or_deletes_a_history_row(goal, admin_use
         assert response.status_code == 302
         response = admin_client.post(
             reverse("strategy_delete", kwargs={"slug": goal.slug, "pk": spare.pk}),
-            {"reason": "Merged into strategy 7"},
+            {"reason": "Merged into strategy 7", "version": spare.version},
         )
         assert response.status_code == 302
         with recorded_change(user=admin_user, reason="Cleanup"):

@@ -10,6 +10,7 @@ from simple_history.utils import get_history_model_for_model
 
 from audit.admin import EDITED_REASON
 from audit.history import get_system_user, recorded_change
+from audit.reasons import describe
 from milestones.models import Milestone, ProgressSummary, StatusUpdate
 from strategies.models import Agency, Goal, Indicator, IndicatorValue, Membership, Strategy
 from strategies.periods import FiscalPeriod
@@ -236,7 +237,7 @@ def test_a_goal_added_in_the_admin_is_recorded_as_added(admin_client, admin_user
     assert response.status_code == 302
     row = Goal.objects.get(slug="cif").changes.get()
     assert (row.history_type, row.history_user) == ("+", admin_user)
-    assert row.history_change_reason == "Added in the admin"
+    assert describe(row.history_change_reason) == "Added in the admin"
 
 
 # -- users come and go, history stays -------------------------------------------------------
@@ -283,11 +284,11 @@ def test_rows_added_and_removed_inline_on_the_goal_page_carry_admin_reasons(
     assert response.status_code == 302
     (deleted,) = Membership.history.filter(id=membership.pk, history_type="-")
     (added,) = Strategy.history.filter(goal=goal, history_type="+")
-    assert (deleted.history_user, deleted.history_change_reason) == (
+    assert (deleted.history_user, describe(deleted.history_change_reason)) == (
         admin_user,
         "Deleted in the admin",
     )
-    assert (added.history_user, added.history_change_reason) == (
+    assert (added.history_user, describe(added.history_change_reason)) == (
         admin_user,
         "Added in the admin",
     )
@@ -308,6 +309,6 @@ def test_the_delete_selected_action_records_each_deletion(admin_client, admin_us
     assert response.status_code == 302
     rows = Agency.history.filter(history_type="-")
     assert sorted(row.id for row in rows) == sorted(agency.pk for agency in agencies)
-    assert {(row.history_user, row.history_change_reason) for row in rows} == {
+    assert {(row.history_user, describe(row.history_change_reason)) for row in rows} == {
         (admin_user, "Deleted in the admin")
     }

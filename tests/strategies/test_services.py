@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from audit.reasons import describe
 from strategies.models import Strategy
 from strategies.services import add_strategy, delete_strategy, update_strategy
 from tests.factories import GoalFactory, MilestoneFactory, StrategyFactory, UserFactory
@@ -20,7 +21,7 @@ class TestStrategyServices:
 
         record = strategy.history.get()
         assert strategy.title == "Share data"
-        assert (record.history_username, record.history_change_reason) == (
+        assert (record.history_username, describe(record.history_change_reason)) == (
             "boss",
             "Added strategy 5",
         )
@@ -42,7 +43,7 @@ class TestStrategyServices:
 
         latest = strategy.history.latest()
         assert (latest.number, latest.title) == (3, "New")
-        assert latest.history_change_reason == "Strategy 3 renumbered 2 → 3 and retitled"
+        assert describe(latest.history_change_reason) == "Strategy 3 renumbered 2 → 3 and retitled"
 
     def test_renumbering_onto_another_strategy_is_refused(self, admin):
         goal = GoalFactory()
@@ -68,7 +69,7 @@ class TestStrategyServices:
         with pytest.raises(ValidationError) as caught:
             delete_strategy(strategy=milestone.strategy, user=admin)
 
-        assert "move them to another strategy first" in caught.value.messages[0]
+        assert "move it to another strategy first" in caught.value.messages[0]
         assert Strategy.objects.filter(pk=milestone.strategy_id).exists()
 
     def test_an_unused_strategy_is_deleted_with_a_recorded_reason(self, admin):
@@ -77,7 +78,7 @@ class TestStrategyServices:
         delete_strategy(strategy=strategy, user=admin)
 
         deleted = Strategy.history.filter(id=strategy.pk, history_type="-").get()
-        assert (deleted.history_username, deleted.history_change_reason) == (
+        assert (deleted.history_username, describe(deleted.history_change_reason)) == (
             "boss",
             "Deleted strategy 4",
         )

@@ -32,6 +32,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from audit.history import get_system_user, recorded_change
+from audit.reasons import encode
+from milestones import reasons
 from milestones.bulk_history import UPDATE_STATUSES, write_status_history
 from milestones.models import Milestone, Status
 from milestones.quarters import reporting_quarter
@@ -131,7 +133,7 @@ class Command(BaseCommand):
     def generate(self, rng, goals, milestones_per_goal, updates_per_milestone):
         progress = Progress(goals * milestones_per_goal, self.stderr)
         system = get_system_user()
-        with recorded_change(user=system, source=SOURCE, reason="Generated demo data"):
+        with recorded_change(user=system, source=SOURCE, reason=encode(reasons.DEMO_DATA)):
             agency = Agency.objects.filter(name=AGENCY).first()
             if agency is None:
                 agency = Agency(name=AGENCY, abbreviation="DEMO")

@@ -5,7 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from milestones.plan_yaml import IMPORT_REASON, PlanError, check_size, import_plan, parse_plan
+from milestones.plan_yaml import PlanError, check_size, import_plan, parse_plan
+from milestones.plan_yaml.data import import_reason
 from strategies.models import Goal
 
 
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             goal = import_plan(
                 text,
                 replace=replace,
-                reason=f"{IMPORT_REASON} ({path.name})",
+                reason=import_reason(path.name),
                 source="command:import_plan",
             )
         except PlanError as error:

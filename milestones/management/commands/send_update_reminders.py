@@ -9,6 +9,9 @@ overdue in it. One email per person and reporting quarter (one, usually), coveri
 their goals on it; a person with nothing to do gets none. Each email sent is recorded in
 ``ReminderLog`` for that quarter; whoever already has a reminder for the quarter is
 skipped unless ``--force``. Four queries whatever the number of people or milestones.
+
+Users store no language of their own: every email is written in the site's language
+(``settings.LANGUAGE_CODE``), whatever language the command runs in.
 """
 
 from __future__ import annotations
@@ -18,9 +21,18 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.management.base import BaseCommand
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from milestones.models import CLOSED_STATUSES, Milestone, ReminderLog, StatusUpdate, overdue_q
+from milestones.models import (
+    CLOSED_STATUSES,
+    Milestone,
+    ReminderLog,
+    overdue_q,
+    updated_for_quarter,
+)
 from milestones.quarters import (
     per_goal_q,
     reporting_is_done,
@@ -51,12 +63,7 @@ def milestones_needing_update(quarters: dict[int, FiscalPeriod]) -> list[Milesto
     by_quarter = defaultdict(list)
     for goal_id, quarter in quarters.items():
         by_quarter[quarter].append(goal_id)
-    updated = per_goal_q(
-        by_quarter,
-        lambda quarter: Exists(
-            StatusUpdate.objects.filter(milestone=OuterRef("pk"), period=quarter)
-        ),
-    )
+    updated = per_goal_q(by_quarter, updated_for_quarter)
     overdue = per_goal_q(by_quarter, overdue_q)
     return list(
         Milestone.objects.filter(goal__in=list(quarters))
@@ -75,28 +82,43 @@ def _flag(condition: Q) -> Case:
     )
 
 
+def email_language(user) -> str:
+    """The language ``user``'s emails are written in: users store none, so the site's."""
+    return settings.LANGUAGE_CODE
+
+
+def reminder_subject(count: int, quarter: FiscalPeriod) -> str:
+    return ngettext(
+        "[SDIF Tracker] %(count)d key milestone to update for %(quarter)s",
+        "[SDIF Tracker] %(count)d key milestones to update for %(quarter)s",
+        count,
+    ) % {"count": count, "quarter": quarter}
+
+
 def reminder_text(user, quarter: FiscalPeriod, by_goal: dict) -> str:
+    """The email's body, in the active language."""
     name = user.get_full_name() or user.get_username()
     lines = [
-        f"Hello {name},",
+        _("Hello %(name)s,") % {"name": name},
         "",
-        f"These key milestones of your goals need a status update for {quarter}:",
+        _("These key milestones of your goals need a status update for %(quarter)s:")
+        % {"quarter": quarter},
     ]
     for goal, milestones in by_goal.items():
         lines += ["", f"{goal.short_name or goal.title}: {goal.title}"]
         for milestone in milestones:
             notes = []
             if milestone.overdue_flag:
-                notes.append(f"OVERDUE (due {milestone.effective_due})")
+                notes.append(_("OVERDUE (due %(due)s)") % {"due": milestone.effective_due})
             if not milestone.updated_now:
-                notes.append(f"not updated in {quarter}")
+                notes.append(_("not updated in %(quarter)s") % {"quarter": quarter})
             lines.append(f"  - {milestone.title} [{'; '.join(notes)}]")
             lines.append(f"    {settings.SITE_URL}{milestone.get_absolute_url()}")
     lines += [
         "",
-        f"Your list for the quarter: {settings.SITE_URL}/my/",
+        _("Your list for the quarter: %(url)s") % {"url": f"{settings.SITE_URL}/my/"},
         "",
-        "— SDIF Tracker",
+        _("— SDIF Tracker"),
     ]
     return "\n".join(lines) + "\n"
 
@@ -161,9 +183,12 @@ class Command(BaseCommand):
     def _send(self, user, quarter: FiscalPeriod, by_goal: dict) -> None:
         """One email about ``quarter``, recorded once it is handed over."""
         count = sum(len(items) for items in by_goal.values())
+        with translation.override(email_language(user)):
+            subject = reminder_subject(count, quarter)
+            body = reminder_text(user, quarter, by_goal)
         EmailMessage(
-            subject=f"[SDIF Tracker] {count} key milestone(s) to update for {quarter}",
-            body=reminder_text(user, quarter, by_goal),
+            subject=subject,
+            body=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[user.email],
         ).send()

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from audit.history import get_system_user, recorded_change
+from audit.reasons import encode
+from strategies import reasons
 from strategies.models import Goal, Membership, Role
 
 DEMO_ROLES = {
@@ -43,7 +45,7 @@ class Command(BaseCommand):
             transaction.atomic(),
             recorded_change(
                 user=get_system_user(),
-                reason="Demo users for development",
+                reason=encode(reasons.DEMO_USERS),
                 source="command:create_demo_users",
             ),
         ):

@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= sdif-demo-2019
 export DEMO_PASSWORD
 
-.PHONY: run test install messages lint format migrations-check serve check clean bench loadtest
+.PHONY: run test install messages lint format migrations-check serve check clean bench loadtest screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ run: messages
 	@echo "  Password (development only): $(DEMO_PASSWORD)"
 	@echo ""
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## PNGs of the main pages (desktop 1366×900 and phone 390×844, English and Spanish) into
+## docs/screenshots/: a throwaway server on a free port and a temporary SQLite database with
+## what `make run` sets up (docs/screenshots/take.py); Chromium at /usr/bin/chromium.
+screenshots: messages
+	$(BIN)/python docs/screenshots/take.py
 
 ## Run the whole suite (DATABASE_URL picks PostgreSQL; the SQLite default otherwise).
 test: messages

@@ -36,8 +36,8 @@ LARGE_ROWS = 1_000_000
 TRIVIAL_URL = "/accounts/password_change/done/"
 BENCH_USERNAME = "bench-admin"
 
-# name -> (target, "ratio" or "ms")
-TARGETS = {"R1": 3.0, "R2": 1.5, "R3": 1.5, "R4": 3.0, "portfolio_p95_ms": 300.0}
+# name -> (target, "ratio" or "ms"); R1 at most 5 with 50 milestones (issue 13).
+TARGETS = {"R1": 5.0, "R2": 1.5, "R3": 1.5, "R4": 3.0, "portfolio_p95_ms": 300.0}
 
 
 @dataclass(frozen=True)

@@ -343,6 +343,24 @@ def improvement_actions_error(
     return ValidationError(message, code="improvement_actions_required")
 
 
+class ReviewState(models.TextChoices):
+    """Where a quarterly update stands in its review chain (milestones.review): written by
+    the goal team, submitted by its leader or deputy, approved by the agency's performance
+    office, cleared by the OMB examiner, then published. A step the agency switched off
+    is skipped; any reviewer may return the update to draft with a comment."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved by the agency")
+    CLEARED = "cleared", _("Cleared by the examiner")
+    PUBLISHED = "published", _("Published")
+
+
+# While an update is in review its quarter's content is locked: status updates for the
+# quarter, the update itself and indicator values for it; a change needs it returned.
+REVIEW_LOCKED_STATES = (ReviewState.SUBMITTED, ReviewState.APPROVED, ReviewState.CLEARED)
+
+
 class ProgressSummaryQuerySet(models.QuerySet):
     def published(self):
         """Quarterly updates that have been published (and so are frozen)."""
@@ -402,6 +420,23 @@ class ProgressSummary(models.Model):
     # ``published_at`` when published here, the source's date when imported with its
     # plan (``published_at`` is then the import, the true time it entered the system).
     published_on = models.DateField(_("publication date"), null=True, blank=True, editable=False)
+    # The review chain (milestones.review). Each transition is a recorded change of this
+    # row, with who, when and the comment as its reason.
+    review_state = models.CharField(
+        _("review state"),
+        max_length=12,
+        choices=ReviewState.choices,
+        default=ReviewState.DRAFT,
+        editable=False,
+    )
+    # When the update entered its review state (what the Clearance page's "waiting since"
+    # reads without a history query).
+    review_state_at = models.DateTimeField(
+        _("in this state since"), null=True, blank=True, editable=False
+    )
+    # The comment of the last return to draft, shown to the team on the update until it
+    # is submitted again.
+    returned_comment = models.TextField(_("returned with"), blank=True, editable=False)
     # Optimistic concurrency, as on Milestone: a form opened at an older version is
     # refused instead of overwriting someone else's save.
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -427,6 +462,16 @@ class ProgressSummary(models.Model):
             models.CheckConstraint(
                 condition=Q(likelihood="") | Q(likelihood__in=Likelihood.values),
                 name="progress_likelihood_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_state__in=ReviewState.values),
+                name="progress_review_state_valid",
+            ),
+            # Published in the chain exactly when it has a publication time.
+            models.CheckConstraint(
+                condition=Q(review_state=ReviewState.PUBLISHED, published_at__isnull=False)
+                | (~Q(review_state=ReviewState.PUBLISHED) & Q(published_at__isnull=True)),
+                name="progress_review_state_published",
             ),
             # A published update states its risk; only a quarter is published.
             models.CheckConstraint(
@@ -458,6 +503,11 @@ class ProgressSummary(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    @property
+    def is_in_review(self) -> bool:
+        """Submitted, approved or cleared: its quarter's content is locked."""
+        return self.review_state in REVIEW_LOCKED_STATES
 
     @property
     def published_label(self) -> str:

@@ -19,6 +19,7 @@ from milestones.models import (
     QUARTERLY_UPDATE_FIELDS,
     Milestone,
     ProgressSummary,
+    ReviewState,
     Status,
     StatusUpdate,
     improvement_actions_error,
@@ -375,6 +376,8 @@ def publish_quarter(
         ProgressSummary.objects, pk=summary.pk, expected_version=expected_version
     )
     summary.published_at = timezone.now()
+    summary.review_state = ReviewState.PUBLISHED
+    summary.review_state_at = summary.published_at
     summary.published_on = timezone.localdate(summary.published_at)
     summary.published_by = user
     summary.published_by_name = user.get_username()

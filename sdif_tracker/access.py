@@ -17,7 +17,16 @@ from django.utils.translation import gettext as _
 
 from milestones.models import Milestone
 from milestones.quarters import with_reporting_quarter
-from strategies.models import EDITOR_ROLES, Goal, Membership, Role, Sensitivity
+from strategies.models import (
+    EDITOR_ROLES,
+    Agency,
+    AgencyRole,
+    AgencyRoleKind,
+    Goal,
+    Membership,
+    Role,
+    Sensitivity,
+)
 
 
 class LoginRequired(Exception):  # noqa: N818 - reads as the condition, like Http404
@@ -33,14 +42,119 @@ def is_admin(user) -> bool:
     return _signed_in(user) and (user.is_staff or user.is_superuser)
 
 
+def _memberships(user) -> dict[int, tuple[str, bool]]:
+    """The user's (role, reports indicators) on each goal they are a member of, by goal
+    id: one query, kept on the user object for the request (``request.user`` is loaded
+    afresh per request)."""
+    found = getattr(user, "_sdif_memberships", None)
+    if found is None:
+        found = {
+            goal_id: (role, reports)
+            for goal_id, role, reports in Membership.objects.filter(user=user).values_list(
+                "goal_id", "role", "reports_indicators"
+            )
+        }
+        user._sdif_memberships = found
+    return found
+
+
 def _roles(user) -> dict[int, str]:
-    """The user's role on each goal they are a member of, by goal id: one query, kept on
-    the user object for the request (``request.user`` is loaded afresh per request)."""
-    roles = getattr(user, "_sdif_roles", None)
-    if roles is None:
-        roles = dict(Membership.objects.filter(user=user).values_list("goal_id", "role"))
-        user._sdif_roles = roles
-    return roles
+    """The user's role on each goal they are a member of, by goal id."""
+    return {goal_id: role for goal_id, (role, _reports) in _memberships(user).items()}
+
+
+def _agency_roles(user) -> dict[int, frozenset[str]]:
+    """The user's agency-wide roles (``AgencyRoleKind``) by agency id: one query, kept on
+    the user object for the request."""
+    found = getattr(user, "_sdif_agency_roles", None)
+    if found is None:
+        gathered: dict[int, set[str]] = {}
+        for agency_id, role in AgencyRole.objects.filter(user=user).values_list(
+            "agency_id", "role"
+        ):
+            gathered.setdefault(agency_id, set()).add(role)
+        found = {agency_id: frozenset(roles) for agency_id, roles in gathered.items()}
+        user._sdif_agency_roles = found
+    return found
+
+
+def agency_roles(user, agency_id: int) -> frozenset[str]:
+    """The user's agency-wide roles over agency ``agency_id`` (empty for none)."""
+    if not _signed_in(user):
+        return frozenset()
+    return _agency_roles(user).get(agency_id, frozenset())
+
+
+def is_agency_admin(user, agency_id: int) -> bool:
+    """Site administrators, and the agency's own administrators."""
+    return is_admin(user) or AgencyRoleKind.ADMIN in agency_roles(user, agency_id)
+
+
+def agencies_with_role(user, role: str) -> list[int]:
+    """Ids of the agencies over which ``user`` holds agency-wide ``role``."""
+    if not _signed_in(user):
+        return []
+    return sorted(agency for agency, roles in _agency_roles(user).items() if role in roles)
+
+
+# -- an agency's own page: the review steps it uses and who holds its agency-wide roles ----
+
+
+@dataclass(frozen=True)
+class AgencyPermissions:
+    """What one user may do on one agency's page (``get_agency_for_user``)."""
+
+    # Switch the agency's review steps on or off: site and agency administrators.
+    edit_steps: bool
+    # The agency-wide roles (``AgencyRoleKind`` values) this user may give or take away.
+    assign_roles: frozenset[str]
+
+    @property
+    def any_write(self) -> bool:
+        return self.edit_steps or bool(self.assign_roles)
+
+
+def can_assign_agency_role(user, agency_id: int, role: str) -> bool:
+    """Who may give or take away agency-wide ``role`` over agency ``agency_id``: the
+    agency's administrators and site administrators for its administrators and its
+    performance office; site administrators alone for examiners, who are OMB staff
+    assigned to agencies, not the agency's own people."""
+    if role == AgencyRoleKind.EXAMINER:
+        return is_admin(user)
+    return role in AgencyRoleKind.values and is_agency_admin(user, agency_id)
+
+
+def agency_permissions(user, agency_id: int) -> AgencyPermissions | None:
+    """What ``user`` may do on agency ``agency_id``'s page, or None if they may not see
+    it: site administrators and whoever holds an agency-wide role over it (its
+    performance office and examiners read it, to know the steps and who acts next)."""
+    if not (is_admin(user) or agency_roles(user, agency_id)):
+        return None
+    return AgencyPermissions(
+        edit_steps=is_agency_admin(user, agency_id),
+        assign_roles=frozenset(
+            role for role in AgencyRoleKind.values if can_assign_agency_role(user, agency_id, role)
+        ),
+    )
+
+
+def get_agency_for_user(user, pk: int, *, write: bool = False) -> tuple[Agency, AgencyPermissions]:
+    """Agency ``pk`` and what ``user`` may do there: 404 if they may not see its page,
+    403 on ``write`` unless they may change something on it."""
+    perms = agency_permissions(user, pk) if _signed_in(user) else None
+    agency = Agency.objects.filter(pk=pk).first() if perms is not None else None
+    if agency is None:
+        raise Http404("No such agency.")
+    if write and not perms.any_write:
+        raise PermissionDenied
+    return agency, perms
+
+
+def sees_every_change(user) -> bool:
+    """The whole audit log, changes that belong to no goal (agencies, their roles)
+    included: site administrators; every other reader sees the changes of the goals
+    they may see."""
+    return is_admin(user)
 
 
 def member_role(user, goal: Goal) -> str | None:
@@ -61,6 +175,20 @@ class GoalPermissions:
     manage_lifecycle: bool = False
     # Download the plan in the interchange format (a read, so also of a closed goal): admins.
     export_plan: bool = False
+    # The review chain (milestones.review): submit (leaders, deputies, admins), approve
+    # or return (the agency's performance office), clear or return (its examiners).
+    submit_update: bool = False
+    approve_update: bool = False
+    clear_update: bool = False
+    # Indicator actuals: leaders, deputies, contributors given the capability, admins.
+    enter_actuals: bool = False
+    # The goal's memberships: site administrators and the agency's administrators.
+    manage_members: bool = False
+    # The goal's history reviewed as an auditor does (change origins, the audit log).
+    review_history: bool = False
+    # The agency's page (its review steps, agency-wide roles): site administrators and
+    # whoever holds an agency-wide role over the goal's agency (``agency_permissions``).
+    see_agency: bool = False
 
     @property
     def any_write(self) -> bool:
@@ -72,8 +200,14 @@ READ_ONLY = GoalPermissions(update_milestones=False, write_summary=False, edit_p
 
 
 def permissions_for(user, goal: Goal) -> GoalPermissions:
-    """What ``user`` may do with ``goal`` (at most one query a request, for the roles)."""
-    admin = is_admin(user)
+    """What ``user`` may do with ``goal`` (at most two queries a request, for the roles).
+
+    Agency administrators have a site administrator's powers over their agency's goals
+    (but not the Django admin); approving and clearing belong to the performance office
+    and the examiners alone, whoever else the user is."""
+    over_agency = agency_roles(user, goal.agency_id)
+    admin = is_admin(user) or AgencyRoleKind.ADMIN in over_agency
+    reviews = bool(over_agency) or admin or member_role(user, goal) == Role.REVIEWER
     if goal.is_closed:
         # A closed goal is read-only for everyone; only reopening it is left.
         return GoalPermissions(
@@ -82,14 +216,25 @@ def permissions_for(user, goal: Goal) -> GoalPermissions:
             edit_plan=False,
             manage_lifecycle=admin,
             export_plan=admin,
+            review_history=reviews,
+            see_agency=bool(over_agency) or is_admin(user),
         )
-    role = None if admin else member_role(user, goal)
+    membership = None if admin or not _signed_in(user) else _memberships(user).get(goal.pk)
+    role, reports = membership or (None, False)
+    leads = admin or role in (Role.LEADER, Role.DEPUTY)
     return GoalPermissions(
         update_milestones=admin or role in EDITOR_ROLES,
-        write_summary=admin or role in (Role.LEADER, Role.DEPUTY),
+        write_summary=leads,
         edit_plan=admin,
         manage_lifecycle=admin,
         export_plan=admin,
+        submit_update=leads,
+        approve_update=AgencyRoleKind.PERFORMANCE_OFFICE in over_agency,
+        clear_update=AgencyRoleKind.EXAMINER in over_agency,
+        enter_actuals=leads or (role == Role.CONTRIBUTOR and reports),
+        manage_members=admin,
+        review_history=reviews,
+        see_agency=bool(over_agency) or is_admin(user),
     )
 
 
@@ -99,10 +244,12 @@ def can_edit_goal(user, goal: Goal) -> bool:
 
 
 def can_see_audit_log(user) -> bool:
-    """Admins, and users with a reviewer membership on at least one goal."""
+    """Admins, users with a reviewer membership on at least one goal, and anyone with an
+    agency-wide role (administrator, performance office, examiner); each sees the changes
+    of the goals they may see."""
     if not _signed_in(user):
         return False
-    return is_admin(user) or Role.REVIEWER in _roles(user).values()
+    return is_admin(user) or Role.REVIEWER in _roles(user).values() or bool(_agency_roles(user))
 
 
 def can_see_change_origin(user) -> bool:
@@ -119,10 +266,11 @@ def visible_goals(user) -> QuerySet[Goal]:
         return Goal.objects.none()
     if is_admin(user):
         return Goal.objects.all()
-    # A subquery, not a join: no duplicate rows, so callers may annotate freely.
+    # Subqueries, not joins: no duplicate rows, so callers may annotate freely.
     return Goal.objects.filter(
         Q(sensitivity__in=[Sensitivity.PUBLIC, Sensitivity.INTERNAL])
         | Q(pk__in=Membership.objects.filter(user=user).values("goal"))
+        | Q(agency__in=AgencyRole.objects.filter(user=user).values("agency"))
     )
 
 
@@ -134,8 +282,13 @@ def editable_goals(user) -> QuerySet[Goal]:
     if not _signed_in(user):
         return Goal.objects.none()
     return Goal.objects.filter(
+        Q(pk__in=Membership.objects.filter(user=user, role__in=EDITOR_ROLES).values("goal"))
+        | Q(
+            agency__in=AgencyRole.objects.filter(user=user, role=AgencyRoleKind.ADMIN).values(
+                "agency"
+            )
+        ),
         closed_at__isnull=True,
-        pk__in=Membership.objects.filter(user=user, role__in=EDITOR_ROLES).values("goal"),
     )
 
 
@@ -148,6 +301,12 @@ class Need(enum.Enum):
     EDIT_PLAN = "edit_plan"
     MANAGE_LIFECYCLE = "manage_lifecycle"
     EXPORT_PLAN = "export_plan"
+    SUBMIT_UPDATE = "submit_update"
+    APPROVE_UPDATE = "approve_update"
+    CLEAR_UPDATE = "clear_update"
+    ENTER_ACTUALS = "enter_actuals"
+    MANAGE_MEMBERS = "manage_members"
+    REVIEW_HISTORY = "review_history"
 
 
 class GoalClosed(PermissionDenied):

@@ -39,6 +39,23 @@ class Role(models.TextChoices):
 EDITOR_ROLES = (Role.LEADER, Role.DEPUTY, Role.CONTRIBUTOR)
 
 
+class AgencyRoleKind(models.TextChoices):
+    """Roles held over a whole agency (``AgencyRole``), beside the per-goal ``Role``."""
+
+    # Manages the goals, strategies and memberships of the agency, and nothing outside it.
+    ADMIN = "admin", _("Agency administrator")
+    # The Performance Improvement Officer's staff: reads every goal of the agency (history
+    # and audit included) and approves or returns its quarterly updates.
+    PERFORMANCE_OFFICE = "performance_office", _("Agency performance office")
+    # An OMB examiner assigned to the agency: reads its goals, clears or returns updates.
+    EXAMINER = "examiner", _("Examiner")
+
+
+class Frequency(models.TextChoices):
+    QUARTERLY = "quarterly", _("Quarterly")
+    ANNUAL = "annual", _("Annual")
+
+
 class Direction(models.TextChoices):
     HIGHER = "higher", _("Higher is better")
     LOWER = "lower", _("Lower is better")
@@ -77,6 +94,12 @@ GOAL_EDITABLE_FIELDS = (
 class Agency(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     abbreviation = models.CharField(_("abbreviation"), max_length=30, blank=True)
+    # The review chain of a quarterly update (milestones.review): the steps this agency
+    # uses. A step switched off is skipped; every transition is recorded either way.
+    agency_approval = models.BooleanField(
+        _("the agency's performance office approves each update"), default=True
+    )
+    examiner_clearance = models.BooleanField(_("an OMB examiner clears each update"), default=True)
 
     history = AuditedHistoricalRecords()
 
@@ -278,6 +301,15 @@ class Membership(models.Model):
         Goal, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("goal")
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # Contributors enter indicator actuals only when given this; leaders and deputies
+    # always may (sdif_tracker.access).
+    reports_indicators = models.BooleanField(
+        _("reports indicator actuals"),
+        default=False,
+        help_text=_(
+            "Lets a contributor enter indicator actuals; leaders and deputies always can."
+        ),
+    )
 
     history = AuditedHistoricalRecords()
 
@@ -299,6 +331,38 @@ class Membership(models.Model):
         return self.goal.get_absolute_url()
 
 
+class AgencyRole(models.Model):
+    """A role over every goal of one agency: agency administrator, performance office or
+    examiner (an examiner holds one row per agency assigned to them)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="agency_roles",
+        verbose_name=_("user"),
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="roles", verbose_name=_("agency")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=AgencyRoleKind.choices)
+
+    history = AuditedHistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agency role")
+        verbose_name_plural = _("agency roles")
+        ordering = ["agency", "role", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency", "role"], name="agency_role_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=AgencyRoleKind.values), name="agency_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()}, {self.agency}"
+
+
 class Indicator(models.Model):
     goal = models.ForeignKey(
         Goal, on_delete=models.PROTECT, related_name="indicators", verbose_name=_("goal")
@@ -309,6 +373,27 @@ class Indicator(models.Model):
     direction = models.CharField(
         _("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER
     )
+    definition = models.TextField(_("definition"), blank=True)
+    data_source = models.TextField(
+        _("data source"), blank=True, help_text=_("Named in the data accuracy statement.")
+    )
+    frequency = models.CharField(
+        _("reporting frequency"),
+        max_length=10,
+        choices=Frequency.choices,
+        default=Frequency.QUARTERLY,
+    )
+    baseline_value = models.DecimalField(
+        _("baseline"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    baseline_period = FiscalPeriodField(_("baseline period"), null=True, blank=True)
+    # Sensitive indicators stay internal: only a published one is on the published plan.
+    is_published = models.BooleanField(
+        _("published"),
+        default=False,
+        help_text=_("Shown on the published plan; leave off for sensitive indicators."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     history = AuditedHistoricalRecords()
 
@@ -321,10 +406,22 @@ class Indicator(models.Model):
             models.CheckConstraint(
                 condition=Q(direction__in=Direction.values), name="indicator_direction_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(frequency__in=Frequency.values), name="indicator_frequency_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_period__isnull=True)
+                | (period_is_valid("baseline_period") & ~Q(baseline_period=ONGOING_KEY)),
+                name="indicator_baseline_period_valid",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        bump_version(self, kwargs)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return f"{self.goal.get_plan_url()}#indicators"
@@ -341,6 +438,10 @@ class IndicatorValue(models.Model):
     actual = models.DecimalField(
         _("actual"), max_digits=14, decimal_places=2, null=True, blank=True
     )
+    note = models.TextField(_("note"), blank=True, help_text=_("About the actual, if needed."))
+    # Optimistic concurrency, as on Milestone: an actual entered on a stale form is refused.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("last updated"), auto_now=True, null=True)
 
     history = AuditedHistoricalRecords()
 
@@ -360,6 +461,10 @@ class IndicatorValue(models.Model):
 
     def __str__(self):
         return f"{self.indicator}: {self.period}"
+
+    def save(self, *args, **kwargs):
+        bump_version(self, kwargs)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return self.indicator.get_absolute_url()

@@ -1,6 +1,6 @@
 import factory
 
-from milestones.models import Milestone, ProgressSummary, Status, StatusUpdate
+from milestones.models import Milestone, ProgressSummary, ReviewState, Status, StatusUpdate
 from strategies.models import Agency, Goal, Indicator, IndicatorValue, Membership, Role, Strategy
 from strategies.periods import FiscalPeriod
 
@@ -92,6 +92,11 @@ class ProgressSummaryFactory(factory.django.DjangoModelFactory):
     goal = factory.SubFactory(GoalFactory)
     period = FiscalPeriod(2019, None)
     summary = "- Progress was made."
+    # A published update stands at the end of its review chain.
+    review_state = factory.LazyAttribute(
+        lambda o: ReviewState.PUBLISHED if o.published_at else ReviewState.DRAFT
+    )
+    published_at = None
 
 
 class IndicatorFactory(factory.django.DjangoModelFactory):

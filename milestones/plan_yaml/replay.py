@@ -15,7 +15,7 @@ from itertools import groupby
 from django.utils import timezone
 
 from audit.history import recorded_change
-from milestones.models import Milestone, ProgressSummary, StatusUpdate
+from milestones.models import Milestone, ProgressSummary, ReviewState, StatusUpdate
 from milestones.plan_yaml.data import MilestoneData, PlanData, PlanError, ProgressData, UpdateData
 from milestones.plan_yaml.loader import _where
 from milestones.quarters import forget_reporting_quarter, reporting_quarter
@@ -236,10 +236,15 @@ def _write_quarterly(summary, data: ProgressData, *, path, user, save) -> None:
     values = {"period": data.period, "summary": data.summary, **(data.details or {})}
     save(summary, values, path=path, line=data.line)
     if data.published:
+        moment = timezone.now()
         save(
             summary,
             {
-                "published_at": timezone.now(),
+                # A published plan's update went through its review before it was
+                # published; it enters the system at the end of the chain.
+                "review_state": ReviewState.PUBLISHED,
+                "review_state_at": moment,
+                "published_at": moment,
                 "published_on": data.published_on,
                 "published_by": user,
                 "published_by_name": user.get_username(),

@@ -31,7 +31,7 @@ run: messages
 	DEBUG=1 $(BIN)/python manage.py create_demo_users
 	@echo ""
 	@echo "  SDIF Tracker: http://127.0.0.1:$(PORT)/"
-	@echo "  Demo users admin, leader, deputy, contributor, reviewer, outsider"
+	@echo "  Demo users admin, leader, deputy, contributor, reviewer, outsider, treasury-admin, pio, examiner"
 	@echo "  Password (development only): $(DEMO_PASSWORD)"
 	@echo ""
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

@@ -49,6 +49,9 @@ class Sizes:
     portfolio_goals: int = 1000
     portfolio_milestones: int = 2
     seed: int = 2026
+    # The quality report reads every goal: its queries are counted at this many goals,
+    # then at them all (``portfolio_goals``).
+    quality_small_goals: int = 10
 
 
 def _median(values: list[float]) -> float:
@@ -107,6 +110,15 @@ def _page_urls(goal) -> dict[str, str]:
         "timeline (milestone)": reverse(
             "milestone_history", kwargs={"slug": goal.slug, "pk": milestone.pk}
         ),
+    }
+
+
+def _quality_urls() -> dict[str, str]:
+    from django.urls import reverse
+
+    return {
+        "quality report": reverse("quality_report"),
+        "quality report CSV": reverse("quality_export"),
     }
 
 
@@ -188,19 +200,34 @@ def measure(sizes: Sizes, r3=None) -> list[str]:
     from django.db import connection
 
     from audit.history import recorded_change
+    from bench import clearance
 
     client, user = _bench_client()
     # The small goal first: query counts at small data are taken before the rest exists.
     (small_goal,) = _generate(1, sizes.small_milestones, 1, sizes.seed)
     small_counts = _query_counts(client, _page_urls(small_goal))
+    # The quality report at 10 goals (the small one and nine more), then at them all.
+    from strategies.models import Goal
+
+    quality_goals = max(sizes.quality_small_goals - Goal.objects.count(), 0)
+    quality_small = _generate(quality_goals, 2, 1, sizes.seed + 2) if quality_goals else []
+    small_quality_goals = Goal.objects.count()
+    small_counts.update(_query_counts(client, _quality_urls()))
+    # The Clearance page at the same 10 goals, each with an update waiting (bench/clearance.py).
+    reviewer = clearance.reviewer_client()
+    small_waiting = clearance.add_waiting_updates()
+    small_counts.update(clearance.query_counts(client, reviewer, _query_counts))
     (goal,) = _generate(1, sizes.dashboard_milestones, sizes.updates_per_milestone, sizes.seed)
-    others = max(sizes.portfolio_goals - 2, 1)
+    others = max(sizes.portfolio_goals - 2 - len(quality_small), 1)
     _generate(others, sizes.portfolio_milestones, 1, sizes.seed + 1)
     from strategies.models import Goal
 
     total_goals = Goal.objects.count()
     large_urls = _page_urls(goal)
     large_counts = _query_counts(client, large_urls)
+    large_counts.update(_query_counts(client, _quality_urls()))
+    large_waiting = clearance.add_waiting_updates()
+    large_counts.update(clearance.query_counts(client, reviewer, _query_counts))
 
     from sdif_tracker.pages.portfolio import PORTFOLIO_PAGE_SIZE
 
@@ -269,6 +296,8 @@ def measure(sizes: Sizes, r3=None) -> list[str]:
         f"(small: a goal of {sizes.small_milestones} milestones × 1 update; large: a goal of "
         f"{sizes.dashboard_milestones} × {sizes.updates_per_milestone} and "
         f"{total_goals} goals)",
+        f"(quality report: {small_quality_goals} goals, then {total_goals})",
+        f"(clearance: {small_waiting} goals with an update waiting, then {large_waiting})",
         "",
         f"{'operation':<28} {'median':>8} {'p95':>8}",
     ]

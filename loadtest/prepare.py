@@ -100,14 +100,36 @@ def main() -> None:
     print(json.dumps(description))
 
 
+def _chain_user(goal, role):
+    """The load test's user for a step of the review chain: a site administrator for the
+    goal team's steps (``role`` None), else a holder of the agency-wide ``role``."""
+    from django.contrib.auth import get_user_model
+
+    from audit.history import get_system_user, recorded_change
+    from strategies.models import AgencyRole
+
+    users = get_user_model()._default_manager
+    if role is None:
+        user, _ = users.get_or_create(username="loadtest-admin", defaults={"is_staff": True})
+        return users.get(pk=user.pk)
+    user, _ = users.get_or_create(username=f"loadtest-{role}")
+    with recorded_change(
+        user=get_system_user(), reason="Load test: the review chain", source="command:loadtest"
+    ):
+        AgencyRole.objects.get_or_create(user=user, agency=goal.agency, role=role)
+    return users.get(pk=user.pk)
+
+
 def publish_public_goal() -> str:
     """Make the first demo goal public and publish a quarter of it; returns the URL of
     that quarter's PDF, which anonymous visitors may download."""
     from audit.history import get_system_user, recorded_change
     from milestones.models import Risk
     from milestones.quarters import reporting_quarter
+    from milestones.review import TRANSITIONS, Action
     from milestones.services import publish_quarter, save_progress_summary
-    from strategies.models import Goal, Sensitivity
+    from sdif_tracker.access import permissions_for
+    from strategies.models import AgencyRoleKind, Goal, Sensitivity
 
     system = get_system_user()
     goal = Goal.objects.get(slug="demo-1")
@@ -119,14 +141,30 @@ def publish_public_goal() -> str:
         goal.save()
     # The quarter the goal reports on: the one a quarterly update is published for.
     period = reporting_quarter(goal)
-    save_progress_summary(
+    summary = save_progress_summary(
         goal=goal,
         user=system,
         period=period,
         summary="Load test: the published quarter.",
         details={"risk": Risk.LOW},
     )
-    publish_quarter(goal=goal, user=system, period=period)
+    # Published the way an agency publishes: through its review chain, each step taken by
+    # a user holding that step's role.
+    steps = (
+        (Action.SUBMIT, None),
+        (Action.APPROVE, AgencyRoleKind.PERFORMANCE_OFFICE),
+        (Action.CLEAR, AgencyRoleKind.EXAMINER),
+    )
+    for action, role in steps:
+        user = _chain_user(goal, role)
+        summary.goal = goal
+        summary = TRANSITIONS[action](
+            summary=summary,
+            user=user,
+            permissions=permissions_for(user, goal),
+            expected_version=summary.version,
+        )
+    publish_quarter(goal=goal, user=_chain_user(goal, None), period=period)
     return f"/goals/{goal.slug}/plan.pdf?" + urlencode({"quarter": str(period)})
 
 

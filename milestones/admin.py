@@ -289,6 +289,13 @@ class ProgressSummaryInline(FiscalPeriodAsText, admin.StackedInline):
     fields = ["period", "summary"]
     extra = 0
 
+    def has_change_permission(self, request, obj=None):
+        # ``obj`` is the goal: while any of its updates is in review (its quarter locked)
+        # or published, the inline only shows them; each is edited on its own admin page.
+        if obj is not None and obj.progress_summaries.exclude(review_state="draft").exists():
+            return False
+        return super().has_change_permission(request, obj)
+
 
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(AuditedAdmin):
@@ -321,6 +328,13 @@ class ProgressSummaryAdmin(AuditedAdmin):
     readonly_fields = ["published_at", "published_by_name"]
     list_select_related = ["goal"]
     search_fields = ["summary", "goal__title", "goal__short_name"]
+
+    def has_change_permission(self, request, obj=None):
+        # In review its quarter is locked (milestones.review), published it is frozen: the
+        # admin shows it, as the app does, and changes nothing.
+        if obj is not None and (obj.is_in_review or obj.is_published):
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(description=_("goal"), ordering="goal__short_name")
     def goal_name(self, obj):

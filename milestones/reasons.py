@@ -57,3 +57,35 @@ PLAN_IMPORTED_FROM = register(
     "plan_imported_from", _("Imported from action-plan YAML (%(file)s)"), file=TEXT
 )
 DEMO_DATA = register("demo_data", _("Generated demo data"))
+
+# The review chain of a quarterly update (milestones.review): one kind per transition,
+# the comment a reviewer typed kept verbatim.
+UPDATE_SUBMITTED = register(
+    "update_submitted", _("Submitted the %(period)s update for review"), period=TEXT
+)
+UPDATE_APPROVED = register(
+    "update_approved", _("Approved the %(period)s update for the agency"), period=TEXT
+)
+UPDATE_CLEARED = register("update_cleared", _("Cleared the %(period)s update"), period=TEXT)
+UPDATE_RETURNED = register(
+    "update_returned",
+    _("Returned the %(period)s update to draft: %(comment)s"),
+    period=TEXT,
+    comment=TEXT,
+)
+UPDATE_WITHDRAWN = register(
+    "update_withdrawn", _("Withdrew the %(period)s update from review"), period=TEXT
+)
+UPDATE_WITHDRAWN_SAYING = register(
+    "update_withdrawn_saying",
+    _("Withdrew the %(period)s update from review: %(comment)s"),
+    period=TEXT,
+    comment=TEXT,
+)
+# Indicator actuals entered by the goal's team (milestones/indicator_actuals.py).
+ACTUAL_ENTERED = register(
+    "actual_entered",
+    _("Entered the %(period)s actual of “%(name)s”"),
+    period=TEXT,
+    name=TEXT,
+)

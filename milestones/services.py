@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from audit.history import recorded_change
 from audit.reasons import describe_in_english, encode
-from milestones import reasons
+from milestones import reasons, review
 from milestones.models import (
     QUARTERLY_UPDATE_FIELDS,
     Milestone,
@@ -22,7 +22,6 @@ from milestones.models import (
     ReviewState,
     Status,
     StatusUpdate,
-    improvement_actions_error,
 )
 from milestones.quarters import (
     forget_reporting_quarter,
@@ -141,6 +140,8 @@ def record_status_update(
     """
     locked = _lock_milestone(milestone, expected_version)
     refuse_if_closed(locked.goal)
+    # The quarter's update in review locks its status updates (milestones.review).
+    review.refuse_if_in_review(locked.goal, period)
 
     comment = comment.strip()
     validate_status_update(
@@ -228,6 +229,8 @@ def save_progress_summary(
     details = {name: (value or "").strip() for name, value in details.items()}
     refuse_if_closed(goal)
     existing = ProgressSummary.objects.select_for_update().filter(goal=goal, period=period).first()
+    # Locked above, so no submission slips in between (milestones.review).
+    review.refuse_if_in_review(goal, period)
     if existing is not None and existing.is_published:
         # Said before the period rule, which refuses it too: the page keeps the text as
         # the draft of the quarter being reported on.
@@ -347,6 +350,8 @@ def _record_revert_update(milestone, *, record, user, previous_status, revised_d
         revised_due=milestone.revised_due if revised_due_changed else None,
     )
     update.clean_fields(exclude=["milestone", "author"])
+    # The quarter it is added to must not be in review (milestones.review).
+    review.refuse_if_in_review(milestone.goal, update.period)
     with recorded_change(user=user, reason=reason):
         update.save()
 
@@ -397,43 +402,10 @@ def publish_refusal(
     goal: Goal, period: FiscalPeriod | None, summary: ProgressSummary | None
 ) -> ValidationError | None:
     """Why the goal's update ``summary`` for ``period`` (None: none written) cannot be
-    published, or None: not a quarter, a quarter after the one being reported on, no
-    update, one already published, no risk category, a high risk without improvement
-    actions. The confirmation page asks before offering the button; ``publish_quarter``
-    refuses."""
-    if period is None or not period.is_quarter:
-        return ValidationError(
-            _("Only a quarter's update is published (e.g. Q3 FY19); choose a quarter."),
-            code="not_a_quarter",
-        )
-    current = reporting_quarter(goal)
-    if period > current:
-        return ValidationError(
-            _(
-                "%(period)s is after the quarter being reported on, %(current)s: publish "
-                "%(current)s first."
-            )
-            % {"period": period, "current": current},
-            code="future_quarter",
-        )
-    if summary is None:
-        return ValidationError(
-            _("There is no update for %(period)s to publish: write its summary of progress first.")
-            % {"period": period},
-            code="no_update",
-        )
-    if summary.is_published:
-        return ValidationError(
-            _("Already published: %(published)s. A published update does not change.")
-            % {"published": summary.published_label},
-            code="already_published",
-        )
-    if not summary.risk:
-        return ValidationError(
-            _("Choose the risk category (low, medium or high) of the %(period)s update first.")
-            % {"period": period},
-            code="risk_required",
-        )
-    return improvement_actions_error(
-        risk=summary.risk, improvement_actions=summary.improvement_actions, period=period
-    )
+    published, or None: what it lacks (``review.content_refusal``: not a quarter, a later
+    quarter, no update, already published, no risk category, a high risk without
+    improvement actions), then the review step it still waits for (``review.step_refusal``:
+    it is published only at its agency's ready-to-publish state). The confirmation page
+    asks before offering the button; ``publish_quarter`` refuses."""
+    refusal = review.content_refusal(goal, period, summary)
+    return refusal if refusal is not None else review.step_refusal(summary, goal.agency)

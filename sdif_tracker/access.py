@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -42,20 +42,41 @@ def is_admin(user) -> bool:
     return _signed_in(user) and (user.is_staff or user.is_superuser)
 
 
+def _load_roles(user) -> None:
+    """The user's memberships and agency-wide roles, in one query (a UNION of the two
+    tables), kept on the user object for the request (``request.user`` is loaded afresh
+    per request): ``_sdif_memberships`` {goal id: (role, reports indicators)} and
+    ``_sdif_agency_roles`` {agency id: frozenset of ``AgencyRoleKind`` values}."""
+    if hasattr(user, "_sdif_memberships"):
+        return
+    # Unordered: a compound statement's parts may not have an ORDER BY on SQLite.
+    goal_rows = (
+        Membership.objects.filter(user=user)
+        .order_by()
+        .values_list(Value("goal"), "goal_id", "role", "reports_indicators")
+    )
+    agency_rows = (
+        AgencyRole.objects.filter(user=user)
+        .order_by()
+        .values_list(
+            Value("agency"), "agency_id", "role", Value(False, output_field=BooleanField())
+        )
+    )
+    memberships: dict[int, tuple[str, bool]] = {}
+    gathered: dict[int, set[str]] = {}
+    for kind, object_id, role, reports in goal_rows.union(agency_rows, all=True):
+        if kind == "goal":
+            memberships[object_id] = (role, bool(reports))
+        else:
+            gathered.setdefault(object_id, set()).add(role)
+    user._sdif_memberships = memberships
+    user._sdif_agency_roles = {agency: frozenset(roles) for agency, roles in gathered.items()}
+
+
 def _memberships(user) -> dict[int, tuple[str, bool]]:
-    """The user's (role, reports indicators) on each goal they are a member of, by goal
-    id: one query, kept on the user object for the request (``request.user`` is loaded
-    afresh per request)."""
-    found = getattr(user, "_sdif_memberships", None)
-    if found is None:
-        found = {
-            goal_id: (role, reports)
-            for goal_id, role, reports in Membership.objects.filter(user=user).values_list(
-                "goal_id", "role", "reports_indicators"
-            )
-        }
-        user._sdif_memberships = found
-    return found
+    """The user's (role, reports indicators) on each goal they are a member of, by goal id."""
+    _load_roles(user)
+    return user._sdif_memberships
 
 
 def _roles(user) -> dict[int, str]:
@@ -64,18 +85,9 @@ def _roles(user) -> dict[int, str]:
 
 
 def _agency_roles(user) -> dict[int, frozenset[str]]:
-    """The user's agency-wide roles (``AgencyRoleKind``) by agency id: one query, kept on
-    the user object for the request."""
-    found = getattr(user, "_sdif_agency_roles", None)
-    if found is None:
-        gathered: dict[int, set[str]] = {}
-        for agency_id, role in AgencyRole.objects.filter(user=user).values_list(
-            "agency_id", "role"
-        ):
-            gathered.setdefault(agency_id, set()).add(role)
-        found = {agency_id: frozenset(roles) for agency_id, roles in gathered.items()}
-        user._sdif_agency_roles = found
-    return found
+    """The user's agency-wide roles (``AgencyRoleKind``) by agency id."""
+    _load_roles(user)
+    return user._sdif_agency_roles
 
 
 def agency_roles(user, agency_id: int) -> frozenset[str]:
@@ -108,19 +120,32 @@ class AgencyPermissions:
     edit_steps: bool
     # The agency-wide roles (``AgencyRoleKind`` values) this user may give or take away.
     assign_roles: frozenset[str]
+    # Switch the examiner's clearance off: site administrators only (anyone who edits the
+    # steps switches it on). The examiner is OMB's check on the agency, so the agency
+    # cannot skip it (not even for an update already waiting for it).
+    edit_clearance_step: bool = False
 
     @property
     def any_write(self) -> bool:
         return self.edit_steps or bool(self.assign_roles)
 
 
-def can_assign_agency_role(user, agency_id: int, role: str) -> bool:
+def can_assign_agency_role(user, agency_id: int, role: str, holder=None) -> bool:
     """Who may give or take away agency-wide ``role`` over agency ``agency_id``: the
     agency's administrators and site administrators for its administrators and its
     performance office; site administrators alone for examiners, who are OMB staff
-    assigned to agencies, not the agency's own people."""
+    assigned to agencies, not the agency's own people. Nobody but a site administrator
+    gives themselves (``holder``) a reviewing role: an agency administrator submits
+    updates, and would otherwise approve their own."""
     if role == AgencyRoleKind.EXAMINER:
         return is_admin(user)
+    if (
+        role == AgencyRoleKind.PERFORMANCE_OFFICE
+        and holder is not None
+        and getattr(holder, "pk", None) == getattr(user, "pk", None)
+        and not is_admin(user)
+    ):
+        return False
     return role in AgencyRoleKind.values and is_agency_admin(user, agency_id)
 
 
@@ -132,6 +157,7 @@ def agency_permissions(user, agency_id: int) -> AgencyPermissions | None:
         return None
     return AgencyPermissions(
         edit_steps=is_agency_admin(user, agency_id),
+        edit_clearance_step=is_admin(user),
         assign_roles=frozenset(
             role for role in AgencyRoleKind.values if can_assign_agency_role(user, agency_id, role)
         ),
@@ -194,19 +220,28 @@ class GoalPermissions:
     def any_write(self) -> bool:
         return self.update_milestones or self.write_summary or self.edit_plan
 
+    @property
+    def takes_review_steps(self) -> bool:
+        """Submits, approves or clears quarterly updates (milestones.review): may post to
+        the update's review page; which action the update's state allows is the chain's
+        rule (``review.actions_for``)."""
+        return self.submit_update or self.approve_update or self.clear_update
+
 
 # What a page showing the past lets anyone do: nothing.
 READ_ONLY = GoalPermissions(update_milestones=False, write_summary=False, edit_plan=False)
 
 
 def permissions_for(user, goal: Goal) -> GoalPermissions:
-    """What ``user`` may do with ``goal`` (at most two queries a request, for the roles).
+    """What ``user`` may do with ``goal`` (at most one query a request, for the roles).
 
     Agency administrators have a site administrator's powers over their agency's goals
     (but not the Django admin); approving and clearing belong to the performance office
-    and the examiners alone, whoever else the user is."""
-    over_agency = agency_roles(user, goal.agency_id)
-    admin = is_admin(user) or AgencyRoleKind.ADMIN in over_agency
+    and the examiners alone, whoever else the user is (a site administrator, a technical
+    role, neither approves nor clears, and needs no query for their roles)."""
+    site_admin = is_admin(user)
+    over_agency = frozenset() if site_admin else agency_roles(user, goal.agency_id)
+    admin = site_admin or AgencyRoleKind.ADMIN in over_agency
     reviews = bool(over_agency) or admin or member_role(user, goal) == Role.REVIEWER
     if goal.is_closed:
         # A closed goal is read-only for everyone; only reopening it is left.
@@ -252,10 +287,26 @@ def can_see_audit_log(user) -> bool:
     return is_admin(user) or Role.REVIEWER in _roles(user).values() or bool(_agency_roles(user))
 
 
-def can_see_change_origin(user) -> bool:
+def can_see_change_origin(user, goal: Goal | None = None) -> bool:
     """Where a change came from (the client address and request id its history row
-    keeps): for the readers of the audit log, admins and reviewers, no one else."""
+    keeps): for the readers of the audit log, admins and reviewers, no one else; of one
+    goal's changes (``goal``), for those who review that goal's history
+    (``GoalPermissions.review_history``): an examiner of one agency does not read where
+    another agency's changes came from."""
+    if goal is not None:
+        return can_see_audit_log(user) and permissions_for(user, goal).review_history
     return can_see_audit_log(user)
+
+
+def audit_goals(user) -> QuerySet[Goal]:
+    """The goals whose changes ``user`` reads in the audit log: a reviewer member (and an
+    admin) those they may see, as before; someone whose only way in is an agency-wide
+    role, the goals of their agencies: the performance office and the examiner read their
+    own agencies' changes, not every internal goal's."""
+    goals = visible_goals(user)
+    if is_admin(user) or Role.REVIEWER in _roles(user).values():
+        return goals
+    return goals.filter(agency__in=list(_agency_roles(user)))
 
 
 def visible_goals(user) -> QuerySet[Goal]:
@@ -288,6 +339,55 @@ def editable_goals(user) -> QuerySet[Goal]:
                 "agency"
             )
         ),
+        closed_at__isnull=True,
+    )
+
+
+# -- the Quality report (sdif_tracker/pages/quality.py) ---------------------------------
+
+
+def can_see_quality_report(user) -> bool:
+    """Signed-in users who may see at least one goal. Free for admins and for anyone with
+    a membership or an agency-wide role (cached for the request); one query otherwise."""
+    if not _signed_in(user):
+        return False
+    if is_admin(user) or _memberships(user) or _agency_roles(user):
+        return True
+    return visible_goals(user).exists()
+
+
+# -- the Clearance page (sdif_tracker/pages/clearance.py) ------------------------------
+
+
+def can_see_clearance(user) -> bool:
+    """Whether the navigation offers the Clearance page: to whoever acts in a quarterly
+    update's review chain (site administrators, anyone with an agency-wide role, and the
+    leaders and deputies who submit, fix returned updates and publish)."""
+    if not _signed_in(user):
+        return False
+    return (
+        is_admin(user)
+        or any(role in (Role.LEADER, Role.DEPUTY) for role in _roles(user).values())
+        or bool(_agency_roles(user))
+    )
+
+
+def review_chain_goals(user) -> QuerySet[Goal]:
+    """Active goals, among those ``user`` may see, on which they may act in the review
+    chain: admins every one; others those they lead or deputise and every goal of the
+    agencies where they hold an agency-wide role. A superset: each update's step is
+    matched to ``permissions_for``'s flags (submit, approve, clear) by the caller."""
+    if not _signed_in(user):
+        return Goal.objects.none()
+    if is_admin(user):
+        return Goal.objects.filter(closed_at__isnull=True)
+    return visible_goals(user).filter(
+        Q(
+            pk__in=Membership.objects.filter(
+                user=user, role__in=[Role.LEADER, Role.DEPUTY]
+            ).values("goal")
+        )
+        | Q(agency__in=AgencyRole.objects.filter(user=user).values("agency")),
         closed_at__isnull=True,
     )
 

@@ -2,7 +2,12 @@
 
 from functools import partial
 
-from sdif_tracker.access import can_see_audit_log, visible_goals
+from sdif_tracker.access import (
+    can_see_audit_log,
+    can_see_clearance,
+    can_see_quality_report,
+    visible_goals,
+)
 
 
 def nav(request):
@@ -13,5 +18,10 @@ def nav(request):
     user = getattr(request, "user", None)
     return {
         "can_see_audit_log": partial(can_see_audit_log, user),
+        # The Clearance page's link: from the roles `access` caches for the request.
+        "can_see_clearance": partial(can_see_clearance, user),
+        # The Quality report's link: after the audit log's, the same cached roles; one
+        # query only for a user with no membership and no agency role.
+        "can_see_quality_report": partial(can_see_quality_report, user),
         "visible_goals": partial(visible_goals, user),
     }

@@ -3,19 +3,29 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from sdif_tracker.views import asof as asof_views
+from sdif_tracker.views import clearance as clearance_views
 from sdif_tracker.views import goals as views
 from sdif_tracker.views import health
 from sdif_tracker.views import history as history_views
+from sdif_tracker.views import indicators as indicator_views
 from sdif_tracker.views import lifecycle as lifecycle_views
+from sdif_tracker.views import members as member_views
 from sdif_tracker.views import plan as plan_views
 from sdif_tracker.views import publish as publish_views
+from sdif_tracker.views import quality as quality_views
+from sdif_tracker.views import review as review_views
 
 urlpatterns = [
     path("", views.portfolio, name="portfolio"),
     path("goals/<slug:slug>/", views.goal_dashboard, name="goal_dashboard"),
     path("goals/<slug:slug>/plan/", views.goal_plan, name="goal_plan"),
     path("goals/<slug:slug>/progress/", views.progress_edit, name="progress_edit"),
+    # A quarterly update's review chain: where it stands, and submit, approve, clear, return
+    # or withdraw it (sdif_tracker/views/review.py); ``?period=`` as on the page above.
+    path("goals/<slug:slug>/review/", review_views.update_review, name="update_review"),
     path("my/", views.my_goals, name="my_goals"),
+    # The review chain: what waits for each reviewer (sdif_tracker/views/clearance.py).
+    path("clearance/", clearance_views.clearance, name="clearance"),
     path(
         "goals/<slug:slug>/milestones/<int:pk>/", views.milestone_detail, name="milestone_detail"
     ),
@@ -135,10 +145,17 @@ urlpatterns += [
         {"fmt": "xlsx"},
         name="milestones_xlsx",
     ),
-    path("goals/<slug:slug>/indicators/", publish_views.indicator_list, name="indicator_list"),
+    # Key indicators (sdif_tracker/views/indicators.py): admins define them; the goal's
+    # team enters the reporting quarter's actuals.
+    path("goals/<slug:slug>/indicators/", indicator_views.indicator_list, name="indicator_list"),
+    path(
+        "goals/<slug:slug>/indicators/actuals/",
+        indicator_views.indicator_actuals,
+        name="indicator_actuals",
+    ),
     path(
         "goals/<slug:slug>/indicators/<int:pk>/",
-        publish_views.indicator_edit,
+        indicator_views.indicator_edit,
         name="indicator_edit",
     ),
 ]
@@ -152,6 +169,28 @@ urlpatterns += [
         "goals/<slug:slug>/reporting-quarter/",
         lifecycle_views.goal_reporting_quarter,
         name="goal_reporting_quarter",
+    ),
+]
+
+# The quality check across the goals the reader may see (sdif_tracker/views/quality.py).
+urlpatterns += [
+    path("quality/", quality_views.quality_report, name="quality_report"),
+    path("quality/export.csv", quality_views.quality_export, name="quality_export"),
+]
+
+# Who works on a goal, and an agency's review steps and agency-wide roles: site and agency
+# administrators (sdif_tracker/views/members.py).
+urlpatterns += [
+    path("goals/<slug:slug>/members/", member_views.goal_members, name="goal_members"),
+    path("goals/<slug:slug>/members/change/", member_views.member_change, name="member_change"),
+    path("goals/<slug:slug>/members/remove/", member_views.member_remove, name="member_remove"),
+    path("agencies/<int:pk>/", member_views.agency_detail, name="agency_detail"),
+    path("agencies/<int:pk>/steps/", member_views.agency_steps, name="agency_steps"),
+    path("agencies/<int:pk>/roles/add/", member_views.agency_role_add, name="agency_role_add"),
+    path(
+        "agencies/<int:pk>/roles/remove/",
+        member_views.agency_role_remove,
+        name="agency_role_remove",
     ),
 ]
 

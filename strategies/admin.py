@@ -14,7 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin import AuditedHistoryAdmin
 from audit.history import goal_id_of
 from strategies.forms import continuation_candidates, continuation_error
-from strategies.models import Agency, Goal, Indicator, IndicatorValue, Membership, Strategy
+from strategies.models import (
+    Agency,
+    AgencyRole,
+    Goal,
+    Indicator,
+    IndicatorValue,
+    Membership,
+    Strategy,
+)
 from strategies.periods import FiscalPeriodField
 
 
@@ -71,8 +79,34 @@ class AuditedAdmin(FiscalPeriodAsText, AuditedHistoryAdmin):
 
 @admin.register(Agency)
 class AgencyAdmin(AuditedAdmin):
-    list_display = ["name", "abbreviation"]
+    list_display = ["name", "abbreviation", "agency_approval", "examiner_clearance"]
+    list_filter = ["agency_approval", "examiner_clearance"]
     search_fields = ["name", "abbreviation"]
+    fieldsets = [
+        (None, {"fields": ["name", "abbreviation"]}),
+        (
+            _("Review steps"),
+            {
+                "description": _(
+                    "A step switched off is skipped; every transition of an update is "
+                    "recorded either way."
+                ),
+                "fields": ["agency_approval", "examiner_clearance"],
+            },
+        ),
+    ]
+
+
+@admin.register(AgencyRole)
+class AgencyRoleAdmin(AuditedAdmin):
+    """Agency-wide roles: administrators, performance office, examiners (one row per
+    agency an examiner is assigned to)."""
+
+    list_display = ["user", "role", "agency"]
+    list_filter = ["role", "agency"]
+    list_select_related = ["user", "agency"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "agency__name"]
+    autocomplete_fields = ["user", "agency"]
 
 
 class StrategyInline(admin.TabularInline):
@@ -84,7 +118,7 @@ class StrategyInline(admin.TabularInline):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
-    fields = ["user", "role"]
+    fields = ["user", "role", "reports_indicators"]
     autocomplete_fields = ["user"]
     extra = 0
 
@@ -241,8 +275,8 @@ class StrategyAdmin(AuditedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedAdmin):
-    list_display = ["user", "goal", "role"]
-    list_filter = ["role", "goal"]
+    list_display = ["user", "goal", "role", "reports_indicators"]
+    list_filter = ["role", "reports_indicators", "goal"]
     list_select_related = ["user", "goal"]
     search_fields = [
         "user__username",

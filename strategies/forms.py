@@ -11,6 +11,7 @@ from strategies.models import (
     PROGRAM_FIELDS,
     SECTION_FIELDS,
     Direction,
+    Frequency,
     Goal,
     Indicator,
 )
@@ -268,17 +269,6 @@ def _program_lines(value: str) -> str:
 VALUE_DIGITS = {"max_digits": 14, "decimal_places": 2}
 
 
-class IndicatorForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=300)
-    unit = forms.CharField(
-        label=_("Unit"),
-        max_length=60,
-        required=False,
-        help_text=_("e.g. cases, percent, USD millions"),
-    )
-    direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
-
-
 class ValueField(forms.DecimalField):
     """A decimal that refuses a signalling NaN ("sNaN") as invalid, like "NaN". Django's
     field accepts it, and comparing it to the row's initial value then raises
@@ -289,6 +279,132 @@ class ValueField(forms.DecimalField):
         if value is not None and value.is_snan():
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return value
+
+
+# Limits on an indicator's free text (the model's TextFields have none).
+DEFINITION_MAX_LENGTH = 5_000
+DATA_SOURCE_MAX_LENGTH = 2_000
+ACTUAL_NOTE_MAX_LENGTH = 2_000
+
+
+class IndicatorForm(forms.Form):
+    """An indicator's definition: what it measures, where the data comes from, how often
+    it is reported, its baseline and direction, and whether it is published."""
+
+    name = forms.CharField(label=_("Name"), max_length=300, validators=[validate_single_line])
+    unit = forms.CharField(
+        label=_("Unit"),
+        max_length=60,
+        required=False,
+        help_text=_("e.g. cases, percent, USD millions"),
+        validators=[validate_single_line],
+    )
+    direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
+    definition = forms.CharField(
+        label=_("Definition"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What is counted or measured, and how."),
+        validators=[MaxLengthValidator(DEFINITION_MAX_LENGTH), validate_multi_line],
+    )
+    data_source = forms.CharField(
+        label=_("Data source"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Where the figures come from; named in the data accuracy statement."),
+        validators=[MaxLengthValidator(DATA_SOURCE_MAX_LENGTH), validate_multi_line],
+    )
+    # Not required: a form posted without it (an older page) keeps the default.
+    frequency = forms.ChoiceField(
+        label=_("Reporting frequency"),
+        choices=Frequency.choices,
+        initial=Frequency.QUARTERLY,
+        required=False,
+        help_text=_(
+            "A quarterly indicator's actual is entered each quarter; an annual one's, for "
+            "its fiscal year, with the Q4 update."
+        ),
+    )
+    baseline_value = ValueField(label=_("Baseline"), required=False, **VALUE_DIGITS)
+    baseline_period = FiscalPeriodFormField(
+        label=_("Baseline period"),
+        required=False,
+        help_text=_("The quarter (Q4 FY17) or fiscal year (FY17) the baseline is for."),
+    )
+    is_published = forms.BooleanField(
+        label=_("Published"),
+        required=False,
+        help_text=_(
+            "Shown on the published plan and its PDF. Leave it off for a sensitive "
+            "indicator: it stays internal, seen only by signed-in users who may see the goal."
+        ),
+    )
+    # The indicator's version when the form was opened (edit page only): a save from
+    # before someone else's is refused (409).
+    version = VersionField(
+        required=False,
+        message=_("This form is incomplete. Reload the page and edit again."),
+    )
+
+    def clean_frequency(self):
+        return self.cleaned_data["frequency"] or Frequency.QUARTERLY
+
+    def clean_baseline_period(self):
+        period = self.cleaned_data["baseline_period"]
+        if period is not None and period.is_ongoing:
+            raise ValidationError(
+                _("A baseline is for a quarter or a fiscal year, not Ongoing."),
+                code="baseline_ongoing",
+            )
+        return period
+
+    def clean(self):
+        data = super().clean()
+        value, period = data.get("baseline_value"), data.get("baseline_period")
+        if value is not None and period is None and "baseline_period" not in self.errors:
+            self.add_error(
+                "baseline_period",
+                ValidationError(
+                    _("Say which period the baseline is for, e.g. FY17."),
+                    code="baseline_period_required",
+                ),
+            )
+        if period is not None and value is None and "baseline_value" not in self.errors:
+            self.add_error(
+                "baseline_value",
+                ValidationError(
+                    _("Enter the baseline value for %(period)s, or clear the period.")
+                    % {"period": period},
+                    code="baseline_value_required",
+                ),
+            )
+        return data
+
+    def definition_fields(self) -> dict:
+        """What ``strategies.services.save_indicator`` takes from the form."""
+        return {name: self.cleaned_data[name] for name in INDICATOR_FORM_FIELDS}
+
+
+# The indicator's own fields, as the form and save_indicator name them.
+INDICATOR_FORM_FIELDS = (
+    "name",
+    "unit",
+    "direction",
+    "definition",
+    "data_source",
+    "frequency",
+    "baseline_value",
+    "baseline_period",
+    "is_published",
+)
+
+
+def indicator_initial(indicator: Indicator) -> dict:
+    """The edit form's initial values: the indicator as saved, at its version."""
+    return {
+        **{name: getattr(indicator, name) for name in INDICATOR_FORM_FIELDS},
+        "version": indicator.version,
+    }
 
 
 class IndicatorValueForm(forms.Form):
@@ -366,6 +482,44 @@ def rows_of(formset) -> list[tuple[FiscalPeriod, Decimal | None, Decimal | None,
         for f in formset.forms
         if f.cleaned_data.get("period") is not None
     ]
+
+
+class ActualForm(forms.Form):
+    """One indicator's row on the actuals page (its prefix names the indicator): the
+    actual and note typed, what they were when the page was opened (hidden initials, so
+    an untouched row is left alone) and the value's version then (empty: no value yet)."""
+
+    actual = ValueField(
+        label=_("Actual"), required=False, show_hidden_initial=True, **VALUE_DIGITS
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        show_hidden_initial=True,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        validators=[MaxLengthValidator(ACTUAL_NOTE_MAX_LENGTH), validate_multi_line],
+    )
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actual"].widget.attrs["class"] = "form-control"
+
+    def was_edited(self) -> bool:
+        """Whether the user changed the actual or the note from what the page showed
+        (the version is not an edit: it moves when someone else saves)."""
+        return bool({"actual", "note"} & set(self.changed_data))
+
+
+def actual_form(indicator: Indicator, value, data=None) -> ActualForm:
+    """The actuals row of ``indicator`` whose value for the period is ``value`` (None:
+    none yet), bound to ``data`` when posted."""
+    initial = {
+        "actual": value.actual if value is not None else None,
+        "note": value.note if value is not None else "",
+        "version": value.version if value is not None else None,
+    }
+    return ActualForm(data, initial=initial, prefix=f"indicator-{indicator.pk}")
 
 
 def add_service_errors(form, error: ValidationError) -> None:

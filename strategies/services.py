@@ -8,6 +8,7 @@ version its form was opened at), the ``StaleEditError`` family it raises, and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -21,7 +22,17 @@ from audit.diffs import HistoryEntry, describe_versions
 from audit.history import history_of, recorded_change
 from audit.reasons import encode
 from strategies import reasons
-from strategies.models import GOAL_EDITABLE_FIELDS, Goal, Indicator, IndicatorValue, Strategy
+from strategies.models import (
+    GOAL_EDITABLE_FIELDS,
+    Agency,
+    AgencyRole,
+    Goal,
+    Indicator,
+    IndicatorValue,
+    Membership,
+    Role,
+    Strategy,
+)
 from strategies.periods import FiscalPeriod
 
 # -- editing concurrently ----------------------------------------------------------------
@@ -336,6 +347,28 @@ def update_goal(*, goal: Goal, user, expected_version: int | None = None, **fiel
 # -- key indicators ----------------------------------------------------------------------
 
 
+class StaleIndicatorError(StaleEditError):
+    """The indicator's definition changed since its form was opened."""
+
+    @property
+    def indicator(self) -> Indicator:
+        return self.obj
+
+
+# An indicator's own fields, as save_indicator takes them (beside its values).
+INDICATOR_FIELDS = (
+    "name",
+    "unit",
+    "direction",
+    "definition",
+    "data_source",
+    "frequency",
+    "baseline_value",
+    "baseline_period",
+    "is_published",
+)
+
+
 @transaction.atomic
 def save_indicator(
     *,
@@ -346,12 +379,24 @@ def save_indicator(
     direction: str,
     indicator: Indicator | None = None,
     rows: list[tuple[FiscalPeriod, Decimal | None, Decimal | None, bool]] | None = None,
+    expected_version: int | None = None,
+    check_period: Callable[[FiscalPeriod], None] | None = None,
+    **fields,
 ) -> Indicator:
     """Define a new indicator of ``goal`` (``indicator`` None) or change one, and with
     ``rows`` ((period, target, actual, delete), ...) set its values: all or nothing.
 
+    ``fields`` are the rest of its definition (``INDICATOR_FIELDS``: definition, data
+    source, frequency, baseline, published). With ``expected_version`` an indicator saved
+    since its form was opened is refused (``StaleIndicatorError``). ``check_period(period)``
+    is called, in the transaction, for each period whose values change: the milestones
+    layer refuses there a quarter whose update is in review (strategies cannot know).
+
     Values are kept one per period; a period left with neither target nor actual (or
     marked for removal) is deleted."""
+    unknown = set(fields) - set(INDICATOR_FIELDS)
+    if unknown:
+        raise TypeError(f"save_indicator() cannot set {', '.join(sorted(unknown))}")
     refuse_if_closed(goal)
     name = name.strip()
     if indicator is None:
@@ -359,36 +404,218 @@ def save_indicator(
         indicator = Indicator(goal=goal, position=position)
         reason = encode(reasons.INDICATOR_DEFINED, name=name)
     else:
-        indicator = Indicator.objects.select_for_update().get(pk=indicator.pk, goal=goal)
+        indicator = lock_for_edit(
+            goal.indicators.all(),
+            pk=indicator.pk,
+            expected_version=expected_version,
+            error=StaleIndicatorError,
+        )
         reason = encode(reasons.INDICATOR_EDITED, name=name)
     if goal.indicators.filter(name__iexact=name).exclude(pk=indicator.pk).exists():
         raise ValidationError(
             {"name": _("This goal already has an indicator called “%(name)s”.") % {"name": name}},
             code="duplicate_name",
         )
+    values = {"name": name, "unit": unit.strip(), "direction": direction, **fields}
+    if "data_source" in values:
+        values["data_source"] = values["data_source"].strip()
     with recorded_change(user=user, reason=reason):
-        changed = (indicator.name, indicator.unit, indicator.direction) != (name, unit, direction)
+        changed = [key for key, value in values.items() if getattr(indicator, key) != value]
         if indicator.pk is None or changed:
-            indicator.name, indicator.unit, indicator.direction = name, unit.strip(), direction
+            for key, value in values.items():
+                setattr(indicator, key, value)
             indicator.full_clean()
             indicator.save()
         if rows is not None:
-            _save_values(indicator, rows)
+            _save_values(indicator, rows, check_period=check_period)
     return indicator
 
 
-def _save_values(indicator: Indicator, rows: list[tuple]) -> None:
+def _save_values(indicator: Indicator, rows: list[tuple], *, check_period=None) -> None:
     existing = {v.period: v for v in indicator.values.select_for_update()}
     for period, target, actual, delete in rows:
         value = existing.get(period)
         if delete or (target is None and actual is None):
             if value is not None:
+                if check_period is not None:
+                    check_period(period)
                 value.delete()
             continue
         if value is None:
             value = IndicatorValue(indicator=indicator, period=period)
         elif (value.target, value.actual) == (target, actual):
             continue
+        if check_period is not None:
+            check_period(period)
         value.target, value.actual = target, actual
         value.full_clean()
         value.save()
+
+
+# -- who works on a goal (the members page) -----------------------------------------------
+
+
+class StaleRecordError(StaleEditError):
+    """The object was changed (or removed: ``obj`` None) since its page was opened at
+    history record ``expected_record``: for objects kept without a version number
+    (memberships, agencies, agency roles), the record is the version."""
+
+
+def lock_at_record(queryset: models.QuerySet, *, pk, expected_record: int | None):
+    """Lock row ``pk`` of ``queryset`` until the transaction ends and return it; raise
+    ``StaleRecordError`` if it is gone, or was recorded again after history record
+    ``expected_record`` (None: the caller does not check)."""
+    locked = queryset.select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise StaleRecordError(None, [])
+    if expected_record is not None:
+        since = list(
+            history_of(type(locked))
+            .filter(id=locked.pk, history_id__gt=expected_record)
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        )
+        if since:
+            raise StaleRecordError(locked, since)
+    return locked
+
+
+def _reports(role: str, reports_indicators: bool) -> bool:
+    # Only a contributor's capability means anything: leaders and deputies always enter
+    # actuals, reviewers never do (sdif_tracker.access).
+    return bool(reports_indicators) and role == Role.CONTRIBUTOR
+
+
+@transaction.atomic
+def add_member(
+    *, goal: Goal, user, member, role: str, reports_indicators: bool = False
+) -> Membership:
+    """Make ``member`` (a user) a member of ``goal`` with ``role``; refuses someone who
+    is a member already (one role per goal)."""
+    refuse_if_closed(goal)
+    existing = Membership.objects.filter(goal=goal, user=member).first()
+    if existing is not None:
+        raise ValidationError(
+            {
+                "username": _("%(user)s is already a member of this goal, as %(role)s.")
+                % {"user": member.get_username(), "role": existing.get_role_display()}
+            },
+            code="already_member",
+        )
+    membership = Membership(
+        goal=goal, user=member, role=role, reports_indicators=_reports(role, reports_indicators)
+    )
+    reason = encode(reasons.MEMBER_ADDED, user=member.get_username(), role=role)
+    with recorded_change(user=user, reason=reason):
+        membership.full_clean()
+        membership.save()
+    return membership
+
+
+@transaction.atomic
+def change_member(
+    *,
+    membership: Membership,
+    user,
+    role: str,
+    reports_indicators: bool,
+    expected_record: int | None = None,
+) -> Membership:
+    """Change a member's role or indicator capability; refuses (``StaleRecordError``) a
+    membership changed or removed since ``expected_record``. Saves only a change."""
+    locked = lock_at_record(
+        Membership.objects.select_related("user", "goal"),
+        pk=membership.pk,
+        expected_record=expected_record,
+    )
+    refuse_if_closed(locked.goal)
+    wanted = {"role": role, "reports_indicators": _reports(role, reports_indicators)}
+    changed = [name for name, value in wanted.items() if getattr(locked, name) != value]
+    if not changed:
+        return locked
+    for name in changed:
+        setattr(locked, name, wanted[name])
+    reason = encode(reasons.MEMBER_CHANGED, user=locked.user.get_username(), fields=changed)
+    with recorded_change(user=user, reason=reason):
+        locked.full_clean()
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def remove_member(*, membership: Membership, user, expected_record: int | None = None) -> None:
+    """Remove a member from their goal; refuses (``StaleRecordError``) a membership
+    changed or removed since ``expected_record`` (what the confirmation showed)."""
+    locked = lock_at_record(
+        Membership.objects.select_related("user", "goal"),
+        pk=membership.pk,
+        expected_record=expected_record,
+    )
+    refuse_if_closed(locked.goal)
+    reason = encode(reasons.MEMBER_REMOVED, user=locked.user.get_username())
+    with recorded_change(user=user, reason=reason):
+        locked.delete()
+
+
+# -- an agency: its review steps and agency-wide roles (the agency page) -----------------
+
+REVIEW_STEP_FIELDS = ("agency_approval", "examiner_clearance")
+
+
+@transaction.atomic
+def set_review_steps(
+    *,
+    agency: Agency,
+    user,
+    agency_approval: bool,
+    examiner_clearance: bool,
+    expected_record: int | None = None,
+) -> Agency:
+    """Switch the agency's review steps on or off (a step off is skipped; every
+    transition of an update is recorded either way); refuses (``StaleRecordError``) an
+    agency changed since ``expected_record``. Saves only a change."""
+    locked = lock_at_record(Agency.objects.all(), pk=agency.pk, expected_record=expected_record)
+    wanted = {"agency_approval": agency_approval, "examiner_clearance": examiner_clearance}
+    changed = [name for name in REVIEW_STEP_FIELDS if getattr(locked, name) != wanted[name]]
+    if not changed:
+        return locked
+    for name in changed:
+        setattr(locked, name, bool(wanted[name]))
+    with recorded_change(user=user, reason=encode(reasons.AGENCY_STEPS_CHANGED, fields=changed)):
+        locked.full_clean()
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def give_agency_role(*, agency: Agency, user, holder, role: str) -> AgencyRole:
+    """Give ``holder`` (a user) agency-wide ``role`` over ``agency``; refuses a role they
+    hold already. Who may give which role is ``sdif_tracker.access``'s to decide."""
+    if AgencyRole.objects.filter(agency=agency, user=holder, role=role).exists():
+        raise ValidationError(
+            {
+                "username": _("%(user)s already holds this role over %(agency)s.")
+                % {"user": holder.get_username(), "agency": agency.name}
+            },
+            code="role_held",
+        )
+    agency_role = AgencyRole(agency=agency, user=holder, role=role)
+    reason = encode(reasons.AGENCY_ROLE_GIVEN, user=holder.get_username(), role=role)
+    with recorded_change(user=user, reason=reason):
+        agency_role.full_clean()
+        agency_role.save()
+    return agency_role
+
+
+@transaction.atomic
+def take_agency_role(*, agency_role: AgencyRole, user, expected_record: int | None = None) -> None:
+    """Take an agency-wide role away; refuses (``StaleRecordError``) one removed or
+    changed since ``expected_record``."""
+    locked = lock_at_record(
+        AgencyRole.objects.select_related("user"),
+        pk=agency_role.pk,
+        expected_record=expected_record,
+    )
+    reason = encode(reasons.AGENCY_ROLE_TAKEN, user=locked.user.get_username(), role=locked.role)
+    with recorded_change(user=user, reason=reason):
+        locked.delete()

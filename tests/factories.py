@@ -116,3 +116,14 @@ class IndicatorValueFactory(factory.django.DjangoModelFactory):
     period = FiscalPeriod(2019, 1)
     target = 10
     actual = 8
+
+
+class AgencyRoleFactory(factory.django.DjangoModelFactory):
+    """An agency-wide role; over the Treasury of ``AgencyFactory`` unless told."""
+
+    class Meta:
+        model = "strategies.AgencyRole"
+
+    user = factory.SubFactory(UserFactory)
+    agency = factory.SubFactory(AgencyFactory)
+    role = "admin"

@@ -86,3 +86,68 @@ def shown_now() -> str:
     from sdif_tracker.views.publish import SEEN_SALT
 
     return signing.dumps(timezone.now().isoformat(), salt=SEEN_SALT)
+
+
+# -- the review chain of a quarterly update ------------------------------------------------
+
+
+def chain_user(goal, actor):
+    """A user who takes ``actor``'s steps (``milestones.review.Actor``) on ``goal``: an
+    administrator for the goal team, else a holder of the agency role; fetched afresh, so
+    no role read earlier is cached on it."""
+    from django.contrib.auth import get_user_model
+
+    from milestones.review import Actor
+    from strategies.models import AgencyRole, AgencyRoleKind
+
+    users = get_user_model()._default_manager
+    if actor == Actor.TEAM:
+        user, _ = users.get_or_create(
+            username="chain-admin", defaults={"is_staff": True, "email": "chain-admin@example.gov"}
+        )
+        return users.get(pk=user.pk)
+    kind = {
+        Actor.PERFORMANCE_OFFICE: AgencyRoleKind.PERFORMANCE_OFFICE,
+        Actor.EXAMINER: AgencyRoleKind.EXAMINER,
+    }[actor]
+    user, _ = users.get_or_create(
+        username=f"chain-{kind}-{goal.agency_id}",
+        defaults={"email": f"chain-{kind}-{goal.agency_id}@example.gov"},
+    )
+    AgencyRole.objects.get_or_create(user=user, agency_id=goal.agency_id, role=kind)
+    return users.get(pk=user.pk)
+
+
+def clear_for_publishing(summary, *, until=None):
+    """Take ``summary`` (a quarterly update) along its agency's review chain as real users
+    of each role (an administrator submits, the performance office approves, the examiner
+    clears), through the same services as the pages, until it is ready to publish (or
+    until it stands at state ``until``). Returns the update as saved."""
+    from milestones.models import ProgressSummary
+    from milestones.review import TRANSITIONS, Action, next_step
+    from sdif_tracker.access import permissions_for
+
+    goal = summary.goal
+    summary = ProgressSummary.objects.get(pk=summary.pk)
+    summary.goal = goal
+    while summary.review_state != until:
+        step = next_step(summary, goal.agency)
+        if step is None or step.action == Action.PUBLISH:
+            break
+        user = chain_user(goal, step.actor)
+        summary = TRANSITIONS[step.action](
+            summary=summary,
+            user=user,
+            permissions=permissions_for(user, goal),
+            expected_version=summary.version,
+        )
+    return summary
+
+
+def clear_quarter_for_publishing(goal, period):
+    """``clear_for_publishing`` for ``goal``'s update of ``period``."""
+    from milestones.models import ProgressSummary
+
+    summary = ProgressSummary.objects.get(goal=goal, period=period)
+    summary.goal = goal
+    return clear_for_publishing(summary)

@@ -4,8 +4,10 @@ walker, so both cover the same URLs."""
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from strategies.models import Role, Sensitivity
+from strategies.models import AgencyRoleKind, Role, Sensitivity
 from tests.factories import (
+    AgencyFactory,
+    AgencyRoleFactory,
     GoalFactory,
     IndicatorFactory,
     MembershipFactory,
@@ -32,7 +34,8 @@ def app_url_names(patterns=None, namespace=None):
 def build_world() -> dict:
     """A restricted goal with a strategy, an empty strategy, a milestone, a progress
     summary and an indicator; a user of each role on it, an outsider, the leader of
-    another goal and an admin."""
+    another goal, an admin, and a user of each agency-wide role over the goal's agency
+    and over another agency."""
     goal = GoalFactory(sensitivity=Sensitivity.RESTRICTED, slug="restricted-goal")
     strategy = StrategyFactory(goal=goal, number=1)
     users = {
@@ -43,6 +46,13 @@ def build_world() -> dict:
     for role in ("contributor", "deputy", "leader", "reviewer"):
         users[role] = MembershipFactory(goal=goal, role=Role(role), user__username=role).user
     users["other_leader"] = MembershipFactory(role=Role.LEADER, user__username="other_leader").user
+    other_agency = AgencyFactory(name="Department of State", abbreviation="State")
+    for prefix, agency in (("", goal.agency), ("other_", other_agency)):
+        for name, kind in AGENCY_ROLE_USERS.items():
+            username = f"{prefix}{name}"
+            users[username] = AgencyRoleFactory(
+                agency=agency, role=kind, user__username=username
+            ).user
     return {
         "goal": goal,
         "strategy": strategy,
@@ -62,6 +72,8 @@ def url_for(name, target, world):
     goal = world["goal"]
     if target == "goal":
         return reverse(name, kwargs={"slug": goal.slug})
+    if target == "agency":
+        return reverse(name, kwargs={"pk": goal.agency_id})
     if target == "goal_version":
         return reverse(name, kwargs={"slug": goal.slug, "history_id": goal.changes.first().pk})
     if target.endswith("_version"):
@@ -74,6 +86,14 @@ def url_for(name, target, world):
 # -- what each URL answers, by who asks (the permission matrix; the hostile walker
 # visits the same URLs at the same targets) ------------------------------------------
 
+# Agency-wide roles: a user of each over the restricted goal's agency, and one of each
+# over another agency ("other_…"), who must get what an outsider gets on the goal.
+AGENCY_ROLE_USERS = {
+    "agency_admin": AgencyRoleKind.ADMIN,
+    "performance_office": AgencyRoleKind.PERFORMANCE_OFFICE,
+    "examiner": AgencyRoleKind.EXAMINER,
+}
+OTHER_AGENCY = {f"other_{name}": name for name in AGENCY_ROLE_USERS}
 ROLES = [
     "anonymous",
     "outsider",
@@ -83,22 +103,57 @@ ROLES = [
     "other_leader",
     "reviewer",
     "admin",
+    *AGENCY_ROLE_USERS,
+    *OTHER_AGENCY,
 ]
 LOGIN = "login"  # a redirect to the login page
 
 
-def row(anonymous, outsider, contributor, deputy, leader, other_leader, reviewer, admin):
-    return dict(
-        zip(
-            ROLES,
-            [anonymous, outsider, contributor, deputy, leader, other_leader, reviewer, admin],
-            strict=True,
-        )
-    )
+def row(
+    anonymous,
+    outsider,
+    contributor,
+    deputy,
+    leader,
+    other_leader,
+    reviewer,
+    admin,
+    *,
+    agency_admin=None,
+    performance_office=None,
+    examiner=None,
+):
+    """What a URL answers, by role. The agency-wide roles over the goal's agency answer
+    as an admin (agency administrator) and as a reviewer (performance office, examiner)
+    unless told; those over another agency as their counterpart here for a URL of no
+    goal, as an outsider for one of the goal or its agency (``_outside_agency``)."""
+    answers = {
+        "anonymous": anonymous,
+        "outsider": outsider,
+        "contributor": contributor,
+        "deputy": deputy,
+        "leader": leader,
+        "other_leader": other_leader,
+        "reviewer": reviewer,
+        "admin": admin,
+        "agency_admin": admin if agency_admin is None else agency_admin,
+        "performance_office": reviewer if performance_office is None else performance_office,
+        "examiner": reviewer if examiner is None else examiner,
+    }
+    answers.update({other: answers[name] for other, name in OTHER_AGENCY.items()})
+    return answers
 
 
 def same_for_signed_in(anonymous, signed_in):
     return row(anonymous, *([signed_in] * 7))
+
+
+def _outside_agency(target, answers: dict) -> dict:
+    """``answers`` with the other agency's roles answered as an outsider where the URL
+    points at the restricted goal, something of it, or its agency (any ``target``)."""
+    if target is None:
+        return answers
+    return {**answers, **dict.fromkeys(OTHER_AGENCY, answers["outsider"])}
 
 
 # What a page of the restricted goal answers, by who asks.
@@ -109,13 +164,26 @@ MILESTONE_WRITE_POST = row(LOGIN, 404, 400, 400, 400, 404, 403, 400)
 # Plan editing: admins only.
 PLAN_GET = row(LOGIN, 404, 403, 403, 403, 404, 403, 200)
 PLAN_POST = row(LOGIN, 404, 403, 403, 403, 404, 403, 400)
+# The goal's agency's own page.
+AGENCY_GET = row(LOGIN, 404, 404, 404, 404, 404, 404, 200, performance_office=200, examiner=200)
+AGENCY_POST = row(LOGIN, 404, 404, 404, 404, 404, 404, 400, performance_office=403, examiner=403)
 
 # name -> (kwargs builder, expected on GET, expected on POST)
 MATRIX = {
     "portfolio": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
     "my_goals": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
+    # What waits for the user in the review chain: open to everyone signed in (with no
+    # review role it says nothing waits); only the nav link is kept to reviewers.
+    "clearance": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
     "goal_dashboard": ("goal", GOAL_READ, NOT_ALLOWED),
     "goal_plan": ("goal", GOAL_READ, NOT_ALLOWED),
+    # A quarterly update's review: read like the goal; an empty POST names no action (400)
+    # for whoever takes a step of the chain (leaders, deputies, admins), 403 for the rest.
+    "update_review": (
+        "goal",
+        GOAL_READ,
+        row(LOGIN, 404, 403, 400, 400, 404, 403, 400, performance_office=400, examiner=400),
+    ),
     "milestone_detail": ("milestone", GOAL_READ, NOT_ALLOWED),
     # Without htmx the row URL sends the browser to the milestone page.
     "milestone_update": (
@@ -149,6 +217,10 @@ MATRIX = {
     "indicator_history": ("indicator", GOAL_READ, NOT_ALLOWED),
     "audit_log": (None, row(LOGIN, 403, 403, 403, 403, 403, 200, 200), NOT_ALLOWED),
     "audit_export": (None, row(LOGIN, 403, 403, 403, 403, 403, 200, 200), NOT_ALLOWED),
+    # The quality report: every signed-in user who sees a goal (in this world, the other
+    # leader's internal goal is seen by all); each sees the findings of their goals only.
+    "quality_report": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
+    "quality_export": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
     # Publishing: leaders, deputies and admins; GET is the confirmation page (what would
     # be frozen, or why nothing can be), an empty POST is refused on it (400). Exports
     # read like the goal; YAML and indicators are for admins.
@@ -166,6 +238,13 @@ MATRIX = {
     "milestones_xlsx": (None, same_for_signed_in(LOGIN, 200), NOT_ALLOWED),
     "indicator_list": ("goal", PLAN_GET, PLAN_POST),
     "indicator_edit": ("indicator", PLAN_GET, PLAN_POST),
+    # Actuals: leaders, deputies, contributors given the capability (the matrix's
+    # contributor is not) and admins; an empty POST is no form (400).
+    "indicator_actuals": (
+        "goal",
+        row(LOGIN, 404, 403, 200, 200, 404, 403, 200),
+        row(LOGIN, 404, 403, 400, 400, 404, 403, 400),
+    ),
     "login": (None, same_for_signed_in(200, 200), same_for_signed_in(200, 200)),
     "logout": (None, NOT_ALLOWED, same_for_signed_in(302, 302)),
     "password_change": (
@@ -190,6 +269,22 @@ MATRIX = {
     "goal_close": ("goal", PLAN_GET, PLAN_POST),
     "goal_reopen": ("goal", PLAN_GET, PLAN_POST),
     "goal_reporting_quarter": ("goal", PLAN_GET, PLAN_POST),
+    # Who works on the goal: site and agency administrators. An empty POST is no form
+    # (400): no one named, no member, no confirmation.
+    "goal_members": ("goal", PLAN_GET, PLAN_POST),
+    "member_change": ("goal", NOT_ALLOWED, PLAN_POST),
+    "member_remove": ("goal", NOT_ALLOWED, PLAN_POST),
+    # The goal's agency: its page is for site admins and whoever holds an agency-wide
+    # role over it (the rest get 404); its administrators change it.
+    "agency_detail": ("agency", AGENCY_GET, NOT_ALLOWED),
+    "agency_steps": ("agency", NOT_ALLOWED, AGENCY_POST),
+    "agency_role_add": ("agency", NOT_ALLOWED, AGENCY_POST),
+    "agency_role_remove": ("agency", NOT_ALLOWED, AGENCY_POST),
+}
+# Entries go in the literal above; the other agency's roles are filled in here.
+MATRIX = {
+    name: (target, _outside_agency(target, on_get), _outside_agency(target, on_post))
+    for name, (target, on_get, on_post) in MATRIX.items()
 }
 
 # -- the same goal once closed -----------------------------------------------------------
@@ -212,13 +307,20 @@ WRITE_URLS = frozenset(
         "publish_quarter",
         "indicator_list",
         "indicator_edit",
+        "indicator_actuals",
         "goal_close",
         "goal_reporting_quarter",
+        "goal_members",
+        "member_change",
+        "member_remove",
     }
 )
+# URLs whose GET only reads and whose POST changes the goal: on a closed goal the GET
+# answers as before and the POST is refused (403) to everyone who may see the goal.
+POST_WRITE_URLS = frozenset({"update_review"})
 # Reopening is the one change left on a closed goal: admins only; an empty POST lacks
 # the reason (400).
-CLOSED_REOPEN = (PLAN_GET, PLAN_POST)
+CLOSED_REOPEN = (_outside_agency("goal", PLAN_GET), _outside_agency("goal", PLAN_POST))
 GOAL_URL_NAMES = sorted(name for name, (target, _, _) in MATRIX.items() if target is not None)
 
 
@@ -228,7 +330,8 @@ def closed_goal_expected(name: str, method: str) -> dict:
     if name == "goal_reopen":
         return CLOSED_REOPEN[0] if method == "GET" else CLOSED_REOPEN[1]
     expected = on_get if method == "GET" else on_post
-    if name not in WRITE_URLS:
+    writes = name in WRITE_URLS or (name in POST_WRITE_URLS and method != "GET")
+    if not writes:
         return expected
     return {
         role: answer if answer in (LOGIN, 404, 405) else 403 for role, answer in expected.items()

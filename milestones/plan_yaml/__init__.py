@@ -16,8 +16,10 @@ each milestone's status updates and the goal's quarterly updates with their publ
 state, imported as history stamped with their reporting quarters (``replay.py``); a
 format 1 file imports as before. See docs/action-plan-format.md.
 
-Beyond DESIGN.md's example the format carries the two model fields it would otherwise
-lose: ``strategies[].description`` and ``indicators[].direction`` (higher | lower).
+Beyond DESIGN.md's example the format carries the model fields it would otherwise lose:
+``strategies[].description`` and every field of an indicator (``direction``,
+``definition``, ``data_source``, ``frequency``, ``baseline``, ``published``, and each
+value's ``note``; docs/action-plan-format.md, "Key indicators").
 An export omits optional keys that are empty (null, "" or []); ``strategies`` and
 ``milestones`` are always written, ``[]`` when there are none.
 

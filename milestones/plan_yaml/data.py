@@ -105,16 +105,26 @@ class IndicatorValueData:
     period: FiscalPeriod
     target: Decimal | None
     actual: Decimal | None
+    note: str = ""
 
 
 @dataclass
 class IndicatorData:
+    """An indicator and its values; the keys a file leaves out take the model's
+    defaults (quarterly, higher is better, no baseline, not published)."""
+
     line: int
     position: int
     name: str
     unit: str
     direction: str
     values: list[IndicatorValueData]
+    definition: str = ""
+    data_source: str = ""
+    frequency: str = "quarterly"
+    baseline_value: Decimal | None = None
+    baseline_period: FiscalPeriod | None = None
+    is_published: bool = False
 
 
 @dataclass

@@ -92,6 +92,46 @@ def _quarterly(summary) -> dict:
     }
 
 
+def _indicator(indicator) -> dict:
+    """An indicator with its definition and values (each with its note). ``published``
+    is always written: a file without it imports the indicator as internal."""
+    baseline = None
+    if indicator.baseline_period is not None and indicator.baseline_value is not None:
+        baseline = {
+            "value": _number(indicator.baseline_value),
+            "period": str(indicator.baseline_period),
+        }
+    return {
+        **_compact(
+            {
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "direction": indicator.direction,
+                "definition": indicator.definition,
+                "data_source": indicator.data_source,
+                "frequency": indicator.frequency,
+                "baseline": baseline,
+            }
+        ),
+        "published": indicator.is_published,
+        **_compact(
+            {
+                "values": [
+                    _compact(
+                        {
+                            "period": str(v.period),
+                            "target": _number(v.target),
+                            "actual": _number(v.actual),
+                            "note": v.note,
+                        }
+                    )
+                    for v in indicator.values.all()
+                ]
+            }
+        ),
+    }
+
+
 def export_plan(goal: Goal, *, with_ids: bool = False) -> str:
     """The goal's plan as action-plan YAML, in a fixed number of queries.
 
@@ -161,26 +201,7 @@ def export_plan(goal: Goal, *, with_ids: bool = False) -> str:
             for m in milestones
         ],
         "progress": [_quarterly(p) for p in progress],
-        "indicators": [
-            _compact(
-                {
-                    "name": i.name,
-                    "unit": i.unit,
-                    "direction": i.direction,
-                    "values": [
-                        _compact(
-                            {
-                                "period": str(v.period),
-                                "target": _number(v.target),
-                                "actual": _number(v.actual),
-                            }
-                        )
-                        for v in i.values.all()
-                    ],
-                }
-            )
-            for i in indicators
-        ],
+        "indicators": [_indicator(i) for i in indicators],
     }
     for optional in ("progress", "indicators"):
         if not document[optional]:

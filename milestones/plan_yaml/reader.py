@@ -26,12 +26,16 @@ from milestones.plan_yaml.values import (
     _max_length,
 )
 from strategies.forms import (
+    ACTUAL_NOTE_MAX_LENGTH,
+    DATA_SOURCE_MAX_LENGTH,
+    DEFINITION_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     StrategyForm,
 )
 from strategies.models import (
     Agency,
     Direction,
+    Frequency,
     Indicator,
     Strategy,
 )
@@ -301,7 +305,7 @@ class _Reader(GoalReader, UpdatesReader):
         indicators: list[IndicatorData] = []
         first_line: dict[str, int] = {}
         for position, (item, path, line) in enumerate(self.sequence(root, "indicators", ""), 1):
-            item = self.keys(item, path, line, ("name",), ("unit", "direction", "values"))
+            item = self.keys(item, path, line, ("name",), INDICATOR_KEYS)
             if item is None:
                 continue
             name = self.text(
@@ -324,31 +328,16 @@ class _Reader(GoalReader, UpdatesReader):
                     direction_path,
                     f"{direction!r} is not a direction (write {' | '.join(Direction.values)})",
                 )
-            values: list[IndicatorValueData] = []
-            periods: dict[FiscalPeriod, int] = {}
-            for value, value_path, value_line in self.sequence(item, "values", path):
-                value = self.keys(value, value_path, value_line, ("period",), ("target", "actual"))
-                if value is None:
-                    continue
-                period = self.period(
-                    value, "period", value_path, ongoing="a value is for a quarter or a year"
+            frequency, frequency_path, frequency_line = self.get(item, "frequency", path)
+            if frequency is _MISSING or frequency is None:
+                frequency = Frequency.QUARTERLY.value
+            elif frequency not in Frequency.values:
+                self.error(
+                    frequency_line,
+                    frequency_path,
+                    f"{frequency!r} is not a frequency (write {' | '.join(Frequency.values)})",
                 )
-                if period is not None and period in periods:
-                    self.error(
-                        value.key_lines["period"],
-                        f"{value_path}.period",
-                        f"{period} has a value already (line {periods[period]})",
-                    )
-                elif period is not None:
-                    periods[period] = value.key_lines["period"]
-                    values.append(
-                        IndicatorValueData(
-                            value_line,
-                            period,
-                            self.number(value, "target", value_path),
-                            self.number(value, "actual", value_path),
-                        )
-                    )
+            baseline_value, baseline_period = self.read_baseline(item, path)
             indicators.append(
                 IndicatorData(
                     line=line,
@@ -356,10 +345,99 @@ class _Reader(GoalReader, UpdatesReader):
                     name=name,
                     unit=self.text(item, "unit", path, max_length=_max_length(Indicator, "unit")),
                     direction=direction,
-                    values=values,
+                    values=self.read_indicator_values(item, path),
+                    definition=self.text(
+                        item,
+                        "definition",
+                        path,
+                        max_length=DEFINITION_MAX_LENGTH,
+                        multiline=True,
+                    ),
+                    data_source=self.text(
+                        item,
+                        "data_source",
+                        path,
+                        max_length=DATA_SOURCE_MAX_LENGTH,
+                        multiline=True,
+                    ),
+                    frequency=frequency,
+                    baseline_value=baseline_value,
+                    baseline_period=baseline_period,
+                    is_published=self.flag(item, "published", path),
                 )
             )
         return indicators
+
+    def read_baseline(self, item, path) -> tuple:
+        """``baseline: {value: 12, period: FY17}``: both or neither."""
+        baseline = self.sub_mapping(item, "baseline", path, ("value", "period"))
+        if baseline is None:
+            return None, None
+        baseline_path = f"{path}.baseline"
+        for key in ("value", "period"):
+            if key in baseline and baseline[key] is None:
+                self.error(
+                    baseline.key_lines[key],
+                    f"{baseline_path}.{key}",
+                    "must not be empty (a baseline has a value and a period)",
+                )
+        value = self.number(
+            baseline, "value", baseline_path, field=Indicator._meta.get_field("baseline_value")
+        )
+        period = self.period(
+            baseline, "period", baseline_path, ongoing="a baseline is for a quarter or a year"
+        )
+        return value, period
+
+    def read_indicator_values(self, item, path) -> list[IndicatorValueData]:
+        values: list[IndicatorValueData] = []
+        periods: dict[FiscalPeriod, int] = {}
+        for value, value_path, value_line in self.sequence(item, "values", path):
+            value = self.keys(
+                value, value_path, value_line, ("period",), ("target", "actual", "note")
+            )
+            if value is None:
+                continue
+            period = self.period(
+                value, "period", value_path, ongoing="a value is for a quarter or a year"
+            )
+            if period is not None and period in periods:
+                self.error(
+                    value.key_lines["period"],
+                    f"{value_path}.period",
+                    f"{period} has a value already (line {periods[period]})",
+                )
+            elif period is not None:
+                periods[period] = value.key_lines["period"]
+                values.append(
+                    IndicatorValueData(
+                        value_line,
+                        period,
+                        self.number(value, "target", value_path),
+                        self.number(value, "actual", value_path),
+                        self.text(
+                            value,
+                            "note",
+                            value_path,
+                            max_length=ACTUAL_NOTE_MAX_LENGTH,
+                            multiline=True,
+                        ),
+                    )
+                )
+        return values
+
+
+# An indicator's keys beside its name (docs/action-plan-format.md).
+INDICATOR_KEYS = (
+    "unit",
+    "direction",
+    "definition",
+    "data_source",
+    "frequency",
+    "baseline",
+    "published",
+    "values",
+)
 
 
 def parse_plan(text: str) -> PlanData:

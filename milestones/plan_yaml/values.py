@@ -175,7 +175,9 @@ class ValueReader:
             return None
         return period
 
-    def number(self, parent, key, path) -> Decimal | None:
+    def number(self, parent, key, path, *, field=None) -> Decimal | None:
+        """The number at ``parent[key]``, within the digits of model ``field`` (default:
+        ``IndicatorValue``'s field of that name)."""
         value, path, line = self.get(parent, key, path)
         if value is _MISSING or value is None:
             return None
@@ -183,7 +185,7 @@ class ValueReader:
             self.error(line, path, f"expected a number, not {_describe(value)}")
             return None
         number = Decimal(str(value))
-        field = IndicatorValue._meta.get_field(key)
+        field = field or IndicatorValue._meta.get_field(key)
         limit = Decimal(10) ** (field.max_digits - field.decimal_places)
         if not number.is_finite() or abs(number) >= limit:
             self.error(line, path, f"{value} is out of range (less than {limit:,} either way)")
@@ -192,6 +194,16 @@ class ValueReader:
             self.error(line, path, f"{value} has more than {field.decimal_places} decimals")
             return None
         return number
+
+    def flag(self, parent, key, path) -> bool:
+        """true or false at ``parent[key]`` (false when absent or null)."""
+        value, path, line = self.get(parent, key, path)
+        if value is _MISSING or value is None:
+            return False
+        if not isinstance(value, bool):
+            self.error(line, path, f"expected true or false, not {_describe(value)}")
+            return False
+        return value
 
     def read_date(self, parent, key, path) -> datetime.date | None:
         value, path, line = self.get(parent, key, path)

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Count, ProtectedError, RestrictedError
 
 from audit.history import get_system_user, recorded_change
-from milestones.models import Milestone
+from milestones.models import REVIEW_LOCKED_STATES, Milestone, ProgressSummary
 from milestones.plan_yaml.data import IMPORT_REASON, MilestoneData, PlanData, PlanError
 from milestones.plan_yaml.loader import _where
 from milestones.plan_yaml.reader import parse_plan
@@ -146,6 +146,25 @@ def _import(plan: PlanData, *, replace: bool, user) -> Goal:
                     "goal.slug",
                     f'a goal with slug "{plan.slug}" exists already; import with '
                     "--replace (replace=True) to replace it",
+                )
+            ]
+        )
+    in_review = (
+        ProgressSummary.objects.filter(goal=goal, review_state__in=REVIEW_LOCKED_STATES).first()
+        if goal is not None
+        else None
+    )
+    if in_review is not None:
+        # Replacing rewrites the quarter's content, which its review locks
+        # (milestones.review).
+        raise PlanError(
+            [
+                _where(
+                    plan.slug_line,
+                    "goal.slug",
+                    f'the {in_review.period} update of "{plan.slug}" is in review '
+                    f"({in_review.review_state}): it must be returned to draft before "
+                    "the plan is replaced",
                 )
             ]
         )
@@ -325,6 +344,14 @@ def _write_milestones(
     return milestones, updates, created
 
 
+# Where an indicator's model field comes from in its entry, for errors found by full_clean().
+_INDICATOR_PATHS = {
+    "baseline_value": "baseline.value",
+    "baseline_period": "baseline.period",
+    "is_published": "published",
+}
+
+
 def _write_indicators(goal: Goal, plan: PlanData) -> None:
     existing = {i.name: i for i in goal.indicators.prefetch_related("values")}
     for index, data in enumerate(plan.indicators):
@@ -337,9 +364,16 @@ def _write_indicators(goal: Goal, plan: PlanData) -> None:
                 "name": data.name,
                 "unit": data.unit,
                 "direction": data.direction,
+                "definition": data.definition,
+                "data_source": data.data_source,
+                "frequency": data.frequency,
+                "baseline_value": data.baseline_value,
+                "baseline_period": data.baseline_period,
+                "is_published": data.is_published,
             },
             path=path,
             line=data.line,
+            paths={name: f"{path}.{key}" for name, key in _INDICATOR_PATHS.items()},
         )
         values = {v.period: v for v in indicator.values.all()} if indicator.pk else {}
         for value_index, value_data in enumerate(data.values):
@@ -350,6 +384,7 @@ def _write_indicators(goal: Goal, plan: PlanData) -> None:
                     "period": value_data.period,
                     "target": value_data.target,
                     "actual": value_data.actual,
+                    "note": value_data.note,
                 },
                 path=f"{path}.values[{value_index}]",
                 line=value_data.line,

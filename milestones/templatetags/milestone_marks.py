@@ -17,7 +17,7 @@ from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
-from milestones.models import Status
+from milestones.models import ReviewState, Status
 
 register = template.Library()
 
@@ -215,3 +215,44 @@ def effective_due(milestone):
     if milestone.due:
         return conditional_escape(str(milestone.due))
     return format_html('<span class="text-body-secondary">{}</span>', gettext("No due date"))
+
+
+# -- the review chain of a quarterly update (milestones.review) -------------------------
+
+# The marks' keys: the review states, and two that are not states of their own: a draft
+# returned by a reviewer (its comment set) and a quarter with no update written yet.
+REVIEW_RETURNED = "returned"
+REVIEW_NONE = "none"
+
+
+def review_mark(summary_or_state) -> tuple[str, str]:
+    """(key, label) of an update's place in its review chain: a ``ProgressSummary``, a
+    ``ReviewState`` value, or None for a quarter with no update written yet. The one
+    wording of the states, for the badge and the sentences around it."""
+    if summary_or_state is None:
+        return REVIEW_NONE, gettext("No update written yet")
+    if isinstance(summary_or_state, str):
+        state, returned = summary_or_state, False
+    else:
+        state = summary_or_state.review_state
+        returned = bool(summary_or_state.returned_comment)
+    if state == ReviewState.DRAFT and returned:
+        return REVIEW_RETURNED, gettext("Returned to draft")
+    try:
+        return str(state), str(ReviewState(state).label)
+    except ValueError:  # not a state (never from the database): shown as it is
+        return str(state), str(state)
+
+
+@register.simple_tag
+def review_badge(summary_or_state):
+    """An update's review state as a badge: its text label always, the colour repeats it
+    (static/css/review.css). Takes a ``ProgressSummary``, a state, or None (none yet)."""
+    key, label = review_mark(summary_or_state)
+    return format_html(
+        '<span class="badge review-badge review-{key}" data-review-state="{key}">'
+        '<span class="visually-hidden">{prefix} </span>{label}</span>',
+        key=key,
+        prefix=gettext("Review:"),
+        label=label,
+    )

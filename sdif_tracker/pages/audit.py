@@ -18,9 +18,10 @@ On track → At risk") and carries, for the page and the CSV, the old and new va
 each field it changed: one more query per kind of object on the page (the rows and the
 versions before them, ``describe_rows``), whatever the page size.
 
-Who may read it: administrators (every change, agencies included) and users with a
-reviewer membership on at least one goal (changes of every goal they may see, as
-``access.visible_goals`` decides). Any other signed-in user gets 403: they know the
+Who may read it: site administrators (every change, agencies included:
+``access.sees_every_change``), users with a reviewer membership on at least one goal and
+anyone with an agency-wide role (the changes of the goals they review, as
+``access.audit_goals`` decides). Any other signed-in user gets 403: they know the
 page exists, but it is not theirs.
 """
 
@@ -43,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.diffs import FieldChange, field_change, related_names
 from audit.history import IGNORED_FIELDS, history_of
 from milestones.models import Status
-from sdif_tracker.access import is_admin, visible_goals
+from sdif_tracker.access import audit_goals, sees_every_change
 from sdif_tracker.pages.audit_filters import (
     KIND_BY_CODE,
     KINDS,
@@ -411,9 +412,11 @@ def audit_query_for(user, params) -> tuple[AuditQuery, list[Goal]]:
     goals (for the goal filter). Two queries at most: the goals and the named user."""
     from django.contrib.auth import get_user_model
 
-    goals = list(visible_goals(user).only("id", "slug", "title", "short_name").order_by("title"))
+    goals = list(audit_goals(user).only("id", "slug", "title", "short_name").order_by("title"))
     filters = AuditFilter.from_query(params, goals)
-    query = AuditQuery(filters=filters, goal_ids=None if is_admin(user) else [g.pk for g in goals])
+    query = AuditQuery(
+        filters=filters, goal_ids=None if sees_every_change(user) else [g.pk for g in goals]
+    )
     if filters.username:
         # By id where the account exists (renamed users keep their id); by the name kept
         # on the rows for accounts since deleted.

@@ -19,9 +19,11 @@ from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from milestones.models import Milestone, Status, updated_for_quarter
+from milestones import review
+from milestones.models import Milestone, ProgressSummary, Status, updated_for_quarter
 from sdif_tracker.pages.asof import Moment, PlanAsOf, SinceLastQuarter
 from sdif_tracker.pages.filters import ListFilterForm
+from sdif_tracker.pages.review_status import Standing, standing
 from sdif_tracker.pages.rows import MilestoneRow, group_by_strategy, milestone_rows, shown_quarter
 from strategies.models import Goal, Strategy
 from strategies.periods import ONGOING_KEY, FiscalPeriod, fiscal_year_range
@@ -309,6 +311,8 @@ class Dashboard:
     # The whole plan shown, before the filters (for the completeness check).
     strategies: list[Strategy] = field(default_factory=list)
     plan_milestones: list[Milestone] = field(default_factory=list)
+    # Where the reporting quarter's update stands in its review chain (the live page only).
+    update: Standing | None = None
 
 
 def _fiscal_years(goal: Goal, milestones: list[Milestone]) -> list[int]:
@@ -437,10 +441,20 @@ def _dashboard(
 
 
 def goal_dashboard(goal: Goal, params) -> Dashboard:
-    """Everything the goal dashboard shows for the GET ``params``: three queries."""
+    """Everything the goal dashboard shows for the GET ``params``: four queries."""
     strategies = list(goal.strategies.order_by("number"))
-    milestones = live_milestones(goal, shown_quarter(goal, None), strategies)
-    return _dashboard(goal, strategies, milestones, params, shown=None)
+    quarter = shown_quarter(goal, None)
+    milestones = live_milestones(goal, quarter, strategies)
+    board = _dashboard(goal, strategies, milestones, params, shown=None)
+    board.update = quarter_update(goal, quarter)
+    return board
+
+
+def quarter_update(goal: Goal, quarter: FiscalPeriod) -> Standing:
+    """Where the goal's update for ``quarter`` stands and whose move it is, with the link
+    to its review page: one query (the goal's agency is fetched with the goal)."""
+    summary = ProgressSummary.objects.filter(goal=goal, period=quarter).first()
+    return standing(summary, goal.agency, quarter, url=review.review_url(goal, quarter))
 
 
 def goal_dashboard_as_of(plan: PlanAsOf, params) -> Dashboard:

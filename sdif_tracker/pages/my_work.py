@@ -18,6 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from milestones import review
 from milestones.models import (
     CLOSED_STATUSES,
     Milestone,
@@ -36,6 +37,7 @@ from milestones.quarters import (
 )
 from sdif_tracker import access
 from sdif_tracker.pages.dashboard import UNDATED_KEY
+from sdif_tracker.pages.review_status import Standing, Step, may_take, standing
 from strategies.models import Goal, Membership, Role
 from strategies.periods import FiscalPeriod
 
@@ -50,6 +52,17 @@ class MyGoal:
     perms: access.GoalPermissions
     quarter: FiscalPeriod
     has_summary: bool
+    # Where that quarter's update stands in its review chain, and whose move it is.
+    update: Standing | None = None
+
+    @property
+    def next_action(self) -> str:
+        """What this user does next in the update's review chain ("Submit", "Returned:
+        fix and resubmit", "Publish"), or "" when it is not their move (writing the
+        update has its own button)."""
+        if self.update is None or self.update.step == Step.WRITE:
+            return ""
+        return self.update.step.action if may_take(self.update.step, self.perms) else ""
 
 
 @dataclass
@@ -84,18 +97,26 @@ def my_work(user) -> MyWork:
         # A goal whose every quarter is published has nothing left to update.
         if not reporting_is_done(goal)
     ]
-    written = set(
-        ProgressSummary.objects.filter(goal__in=[g.pk for g in goals]).values_list(
-            "goal_id", "period"
-        )
-    )
+    # Each goal's update for its reporting quarter, in one query.
+    quarters = {goal.pk: reporting_quarter(goal) for goal in goals}
+    written = {
+        summary.goal_id: summary
+        for summary in ProgressSummary.objects.filter(goal__in=list(quarters))
+        if summary.period == quarters[summary.goal_id]
+    }
     rows = [
         MyGoal(
             goal=goal,
             role_label=Role(goal.role).label if goal.role else _("Administrator"),
             perms=access.permissions_for(user, goal),
-            quarter=reporting_quarter(goal),
-            has_summary=(goal.pk, reporting_quarter(goal)) in written,
+            quarter=quarters[goal.pk],
+            has_summary=goal.pk in written,
+            update=standing(
+                written.get(goal.pk),
+                goal.agency,
+                quarters[goal.pk],
+                url=review.review_url(goal, quarters[goal.pk]),
+            ),
         )
         for goal in goals
     ]

@@ -13,19 +13,25 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from milestones import review
 from sdif_tracker import access, exports
-from sdif_tracker.pages import asof, charts, plan, publishing
+from sdif_tracker.pages import asof, charts, indicators, plan, publishing
 from sdif_tracker.pages.asof import requested_view
 from strategies.models import Goal, Indicator
 from strategies.periods import FiscalPeriod
 
 
-def plan_context(request, goal: Goal) -> dict:
+def plan_context(request, goal: Goal, *, document: bool = False) -> dict:
     """The plan page's context: the current plan; with ``?quarter=`` a published quarter
     as it was published (and what was corrected for it since), or, for signed-in users,
     an unpublished quarter as reported for so far; with ``?as_of=`` (signed-in users) the
-    plan as recorded on that date."""
-    context = {"goal": goal, "perms_goal": access.permissions_for(request.user, goal)}
+    plan as recorded on that date. ``document``: for the PDF, which shows what anyone
+    downloading it may read (published indicators only)."""
+    context = {
+        "goal": goal,
+        "perms_goal": access.permissions_for(request.user, goal),
+        "document": document,
+    }
     view = None
     if request.GET.get("quarter", "").strip():
         published = quarter_context(request, goal)
@@ -142,7 +148,30 @@ def plan_extras(request, goal: Goal, context: dict) -> dict:
     }
     if context.get("perms_goal") and context["perms_goal"].write_summary:
         extras["drafts"] = [s for s in summaries if not s.is_published and s.period.is_quarter]
+        # Publish is offered for an update that has been through its agency's chain (the
+        # rule publishing itself applies); the others link to their review page, which
+        # says whose move it is.
+        extras["publishable"] = {
+            s.pk for s in extras["drafts"] if review.step_refusal(s, goal.agency) is None
+        }
     if plan is not None:
         extras["data_update"] = publishing.data_statement_source(plan.progress)
-        extras["indicator_charts"] = indicator_charts(plan.indicators)
+        extras.update(plan_indicators(request, plan.indicators, context))
     return extras
+
+
+def plan_indicators(request, indicator_list, context: dict) -> dict:
+    """The indicators the plan shows, charted, and the sources its data accuracy
+    statement names. A published quarter and the PDF (documents anyone who may read them
+    gets alike) show published indicators only; the current plan shows a signed-in user
+    the internal ones too, marked "Internal". ``has_published_indicators`` False: the
+    goal's key indicators note stands in for them (the SDIF seed's "sensitive" note)."""
+    with_internal = (
+        request.user.is_authenticated and not context.get("published") and not context["document"]
+    )
+    shown = indicators.shown_indicators(indicator_list, with_internal=with_internal)
+    return {
+        "indicator_charts": indicator_charts(shown),
+        "has_published_indicators": any(i.is_published for i in indicator_list),
+        "indicator_sources": indicators.published_sources(indicator_list),
+    }

@@ -17,6 +17,7 @@ from audit.diffs import describe_versions
 from audit.reasons import describe
 from milestones import services as milestone_services
 from milestones.models import Milestone
+from milestones.review import UpdateInReviewError
 from sdif_tracker import access
 from sdif_tracker.pages import asof
 from sdif_tracker.pages.compare import compare_plans
@@ -115,6 +116,10 @@ def _revert(request, *, goal, obj, model, history, record, revert, back_url, kin
                 _("Someone changed it while you were reviewing: check the changes again."),
             )
             obj.refresh_from_db()
+            status = 409
+        except UpdateInReviewError as locked:
+            # The revert writes a status update for a quarter whose update is in review.
+            messages.error(request, str(locked))
             status = 409
         except ValidationError as error:
             for message in error.messages:

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from milestones import services
+from milestones import review, services
 from milestones.forms import ProgressSummaryForm, StatusUpdateForm
 from milestones.models import QUARTERLY_UPDATE_FIELDS as UPDATE_FIELDS
 from milestones.models import ProgressSummary
@@ -25,11 +25,13 @@ from sdif_tracker.pages import (
     completeness,
     dashboard,
     publishing,
+    quality,
 )
 from sdif_tracker.pages.milestone import milestone_history, milestone_status_updates
 from sdif_tracker.pages.my_work import my_work
 from sdif_tracker.pages.plan_page import plan_context
 from sdif_tracker.pages.portfolio import portfolio_page
+from sdif_tracker.pages.review import review_panel
 from sdif_tracker.pages.rows import live_row
 from strategies.periods import FiscalPeriod
 
@@ -66,6 +68,10 @@ def goal_dashboard(request, slug):
             context["completeness"] = completeness.check_goal(
                 goal, strategies=board.strategies, milestones=board.plan_milestones
             )
+        # The quality check's one line, for everyone who sees the live dashboard.
+        context["quality_findings"] = quality.dashboard_findings(
+            request.user, goal, milestones=context["board"].plan_milestones
+        )
     else:
         plan = asof.plan_as_of(goal, moment)
         context.update(as_of=moment, perms_goal=access.READ_ONLY, existed=plan.existed)
@@ -206,6 +212,10 @@ def milestone_update(request, slug, pk):
                         "milestone as it is now and save again."
                     ),
                 )
+        except review.UpdateInReviewError as locked:
+            # Nothing saved; what was typed stays in the form until the update is returned.
+            stale_version = True  # answered 409, as a conflict
+            form.add_error(None, str(locked))
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -291,7 +301,7 @@ def progress_edit(request, slug):
         return render(
             request,
             "milestones/progress_form.html",
-            {"goal": goal, "form": form, "existing": existing},
+            _progress_context(request, goal, form, existing),
         )
 
     form = ProgressSummaryForm(request.POST)
@@ -327,6 +337,11 @@ def progress_edit(request, slug):
             )
             conflict = None
             published_refusal = True
+        except review.UpdateInReviewError as locked:
+            # Nothing saved: the update is in review; what was typed is kept below.
+            existing = locked.summary
+            form.add_error(None, str(locked))
+            published_refusal = True  # answered 409
         except StaleSummaryError as stale:
             existing = stale.summary
             rebound = request.POST.copy()
@@ -344,6 +359,24 @@ def progress_edit(request, slug):
     return render(
         request,
         "milestones/progress_form.html",
-        {"goal": goal, "form": form, "existing": existing, "conflict": conflict},
+        _progress_context(request, goal, form, existing, conflict=conflict),
         status=409 if conflict or published_refusal else 400,
     )
+
+
+def _progress_context(request, goal, form, existing, *, conflict=None):
+    """The update page's context: the form, and the update's review panel (its state,
+    trail and the chain's buttons); while it is in review the form is read-only."""
+    panel = review_panel(goal, existing, access.permissions_for(request.user, goal))
+    if panel is not None and panel.locked:
+        # Shown, not editable; a form sent back keeps what was typed (a disabled field
+        # would show the initial value instead).
+        for bound in form:
+            bound.field.widget.attrs["disabled"] = True
+    return {
+        "goal": goal,
+        "form": form,
+        "existing": existing,
+        "conflict": conflict,
+        "panel": panel,
+    }

@@ -105,9 +105,10 @@ def timeline(request, slug, kind, pk=None):
         older = audit_filters.format_cursor(last.history_date, last.history_id)
 
     deleted = latest.history_type == "-"
-    # Admins may restore an earlier version (a new, recorded change) of these kinds.
+    # Those who edit the plan (site and agency administrators) may restore an earlier
+    # version (a new, recorded change) of these kinds.
     revert_name = REVERTIBLE.get(kind)
-    if revert_name and not deleted and access.is_admin(request.user):
+    if revert_name and not deleted and access.permissions_for(request.user, goal).edit_plan:
         for entry in entries:
             record = entry.record
             if record.history_id != latest.history_id and record.history_type != "-":
@@ -123,7 +124,7 @@ def timeline(request, slug, kind, pk=None):
         "object_url": "" if deleted else _current_url(kind, current, goal),
         "deleted": deleted,
         "entries": entries,
-        "show_origin": access.can_see_change_origin(request.user),
+        "show_origin": access.can_see_change_origin(request.user, goal),
         "older_cursor": older,
         "is_first_page": cursor is None,
     }
@@ -158,7 +159,7 @@ def audit_log(request):
         "rows": audit.label_rows(rows, goals),
         "goals": goals,
         "filters": query.filters,
-        "kinds": audit.KINDS if access.is_admin(request.user) else audit.KINDS[1:],
+        "kinds": audit.KINDS if access.sees_every_change(request.user) else audit.KINDS[1:],
         "field_choices": audit_filters.field_options(),
         "show_origin": access.can_see_change_origin(request.user),
         "next_cursor": next_cursor,

@@ -1,8 +1,9 @@
 """Publishing the quarterly update and what comes out of the plan: what the plan page
 shows (``plan_context``; with ``?quarter=Q3+FY19`` the published plan of a quarter), its PDF,
-the milestone exports (CSV, XLSX), the YAML plan for admins, and key indicators.
+the milestone exports (CSV, XLSX) and the YAML plan for admins (key indicators are in
+``views/indicators.py``).
 
-Parse → fetch through ``access`` → call ``publishing``/``exports``/``indicators`` →
+Parse → fetch through ``access`` → call ``publishing``/``exports`` →
 render, redirect or send the file.
 """
 
@@ -18,9 +19,8 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
@@ -32,8 +32,7 @@ from milestones.plan_yaml import export_plan
 from milestones.quarters import reporting_quarter
 from sdif_tracker import access, exports
 from sdif_tracker.pages import indicators, publishing
-from sdif_tracker.pages.plan_page import indicator_charts, plan_context, quarter_url
-from strategies import forms as plan_forms
+from sdif_tracker.pages.plan_page import plan_context, quarter_url
 from strategies import services as plan_services
 from strategies.models import Goal
 from strategies.periods import FiscalPeriod
@@ -175,6 +174,7 @@ def _render_publish_confirm(request, goal, period, *, problem="", refused="", st
         "preview": preview,
         "status_counts": publishing.status_counts(preview.rows) if preview else [],
         "data_update": publishing.data_statement_source(preview.progress) if preview else None,
+        "indicator_sources": indicators.published_sources(preview.indicators) if preview else [],
         "problem": problem,
         "posted": request.method == "POST",
         "seen": signing.dumps(seen.isoformat(), salt=SEEN_SALT),
@@ -219,7 +219,7 @@ def _published_pdf_key(request, goal: Goal) -> str | None:
 def render_plan_pdf(request, goal: Goal) -> bytes:
     """The plan page's plan (``plan_context``) through the print template: no site
     navigation, no user, no forms; whoever downloads it gets the same document."""
-    context = plan_context(request, goal)
+    context = plan_context(request, goal, document=True)
     context.update(
         perms_goal=access.READ_ONLY,
         edition=publishing.edition_label(
@@ -316,87 +316,4 @@ def plan_yaml(request, slug):
         export_plan(goal).encode(),
         filename=f"{goal.slug}-plan.yaml",
         content_type="application/yaml; charset=utf-8",
-    )
-
-
-# -- key indicators (admins) -------------------------------------------------------------
-
-
-@require_http_methods(FORM_METHODS)
-@login_required
-def indicator_list(request, slug):
-    """The goal's key indicators with their charts, and a form to define another."""
-    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
-    form = plan_forms.IndicatorForm()
-    status = 200
-    if request.method == "POST":
-        form = plan_forms.IndicatorForm(request.POST)
-        if form.is_valid():
-            try:
-                indicator = plan_services.save_indicator(
-                    goal=goal, user=request.user, **form.cleaned_data
-                )
-            except ValidationError as error:
-                plan_forms.add_service_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("Added the indicator “%(name)s”. Now enter its targets and actuals.")
-                    % {"name": indicator.name},
-                )
-                return redirect("indicator_edit", slug=goal.slug, pk=indicator.pk)
-        status = 400
-    return render(
-        request,
-        "strategies/indicator_list.html",
-        {
-            "goal": goal,
-            "indicator_charts": indicator_charts(indicators.goal_indicators(goal)),
-            "form": form,
-        },
-        status=status,
-    )
-
-
-@require_http_methods(FORM_METHODS)
-@login_required
-def indicator_edit(request, slug, pk):
-    """An indicator's name, unit and direction, and its target and actual per period."""
-    goal = access.get_goal_for_user(request.user, slug, need=access.Need.EDIT_PLAN)
-    indicator = get_object_or_404(goal.indicators, pk=pk)
-    if request.method == "POST":
-        form = plan_forms.IndicatorForm(request.POST)
-        formset = plan_forms.value_formset(indicator, request.POST)
-        if form.is_valid() and formset.is_valid():
-            try:
-                plan_services.save_indicator(
-                    goal=goal,
-                    user=request.user,
-                    indicator=indicator,
-                    rows=plan_forms.rows_of(formset),
-                    **form.cleaned_data,
-                )
-            except ValidationError as error:
-                plan_forms.add_service_errors(form, error)
-            else:
-                messages.success(
-                    request, _("Saved the indicator “%(name)s”.") % {"name": indicator.name}
-                )
-                return redirect(reverse("indicator_list", kwargs={"slug": goal.slug}))
-        status = 400
-    else:
-        form = plan_forms.IndicatorForm(
-            initial={
-                "name": indicator.name,
-                "unit": indicator.unit,
-                "direction": indicator.direction,
-            }
-        )
-        formset = plan_forms.value_formset(indicator)
-        status = 200
-    return render(
-        request,
-        "strategies/indicator_form.html",
-        {"goal": goal, "indicator": indicator, "form": form, "formset": formset},
-        status=status,
     )

@@ -17,6 +17,7 @@ from strategies import services as plan_services
 from strategies.models import Strategy
 from strategies.periods import FiscalPeriod
 from tests.e2e.helpers import PASSWORD, assert_accessible
+from tests.helpers import clear_quarter_for_publishing
 
 Q4_FY19 = FiscalPeriod(2019, 4)  # the SDIF plan ships published for Q3 FY19
 
@@ -71,6 +72,8 @@ def test_an_admin_publishes_a_quarter_through_its_confirmation(
         summary="- Round two of the grants was awarded.",
         details={"next_steps": "- Publish the awards list.", "risk": "medium"},
     )
+    # Submitted, approved by the agency and cleared by the examiner: ready to publish.
+    clear_quarter_for_publishing(sdif_goal, Q4_FY19)
     page = new_page(locale=LANGUAGES[language])
     sign_in(page, "admin")
     page.goto(sdif_goal.get_plan_url())

@@ -26,6 +26,7 @@ PHONE = {"width": 390, "height": 844}
 # URLs that answer with a file or a redirect, not a page to read.
 NOT_PAGES = {
     "audit_export",
+    "quality_export",
     "goal_plan_pdf",
     "goal_plan_yaml",
     "goal_milestones_csv",

@@ -288,6 +288,8 @@ def test_indicator_edit(world, name, unit, direction, rows, total, initial):
         "name": name,
         "unit": unit,
         "direction": direction,
+        # The indicator's version when the form was opened (each example is rolled back).
+        "version": str(world["indicator"].version),
         "values-TOTAL_FORMS": str(len(rows)) if total == "rows" else total,
         "values-INITIAL_FORMS": initial,
         "values-MIN_NUM_FORMS": "0",

@@ -51,17 +51,21 @@ hostile = st.one_of(
 
 # Every query parameter a page reads: the dashboard's filter form, the audit log's
 # filters and cursors, the as-of / published-quarter / compare / period pickers,
-# the portfolio's search and page, Django's own "next" and language.
+# the portfolio's search and page, Django's own "next" and language, the member or role
+# a removal asks about.
 QUERY_PARAMS = sorted(
     {*DashboardFilterForm.base_fields, "goal", "user", "kind", "field", "order"}
     | {"from", "to", "before", "after", "as_of", "quarter", "period", "q", "page"}
-    | {"next", "language", "state"}
+    | {"next", "language", "state", "remove"}
 )
 
 # Where the form that posts to a URL is, when it is not on the URL's own page.
 FORM_PAGE = {
     "milestone_update": ("milestone_detail", "milestone"),
     "milestone_move": ("strategy_list", "goal"),
+    "member_change": ("goal_members", "goal"),
+    "agency_steps": ("agency_detail", "agency"),
+    "agency_role_add": ("agency_detail", "agency"),
     "logout": ("portfolio", None),
     "set_language": ("portfolio", None),
 }

@@ -26,6 +26,7 @@ from tests.factories import (
     ProgressSummaryFactory,
     StrategyFactory,
 )
+from tests.helpers import clear_quarter_for_publishing
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -110,6 +111,7 @@ def plan(db):
     }
     published = FiscalPeriod(2019, 3)
     summary = ProgressSummaryFactory(goal=goal, period=published, **quarterly)
+    clear_quarter_for_publishing(goal, published)
     publish_quarter(goal=goal, user=root, period=published)
     ProgressSummaryFactory(goal=goal, period=FiscalPeriod(2019, 4), **quarterly)
     indicator = IndicatorFactory(goal=goal, name=PAYLOAD, unit=IMG)

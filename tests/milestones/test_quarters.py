@@ -26,6 +26,7 @@ from strategies.models import Agency, Goal
 from strategies.periods import FiscalPeriod
 from strategies.services import update_goal
 from tests.factories import GoalFactory, MilestoneFactory, UserFactory
+from tests.helpers import clear_quarter_for_publishing
 
 Q = FiscalPeriod
 
@@ -45,6 +46,7 @@ def _publish(goal, user, period):
     save_progress_summary(
         goal=goal, user=user, period=period, summary="- Done", details={"risk": Risk.LOW}
     )
+    clear_quarter_for_publishing(goal, period)
     return publish_quarter(goal=goal, user=user, period=period)
 
 

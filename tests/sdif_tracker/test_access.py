@@ -7,8 +7,18 @@ from django.http import Http404
 from django.urls import reverse
 
 from sdif_tracker import access
-from strategies.models import Role, Sensitivity
-from tests.factories import GoalFactory, MembershipFactory, MilestoneFactory, UserFactory
+from sdif_tracker.pages.audit import audit_query_for
+from strategies import services
+from strategies.models import AgencyRoleKind, Role, Sensitivity
+from tests.factories import (
+    AgencyFactory,
+    AgencyRoleFactory,
+    GoalFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    StrategyFactory,
+    UserFactory,
+)
 from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +305,137 @@ def test_visible_goals_are_listed_once_however_many_members(goals):
     MembershipFactory.create_batch(3, goal=restricted)
 
     assert list(access.visible_goals(member)).count(restricted) == 1
+
+
+# -- agency-wide roles ------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_agencies():
+    """Treasury and State, each with a restricted and an internal goal."""
+    treasury = AgencyFactory()
+    state = AgencyFactory(name="Department of State", abbreviation="State")
+    goals = {}
+    for agency in (treasury, state):
+        for sensitivity in (Sensitivity.RESTRICTED, Sensitivity.INTERNAL):
+            goals[agency.abbreviation, sensitivity] = GoalFactory(
+                agency=agency,
+                sensitivity=sensitivity,
+                title=f"{agency.abbreviation} {sensitivity}",
+            )
+    return treasury, state, goals
+
+
+def agency_role(agency, kind, username=None):
+    extra = {"user__username": username} if username else {}
+    return AgencyRoleFactory(agency=agency, role=kind, **extra).user
+
+
+def test_an_examiner_assigned_to_two_agencies_reads_both_and_no_other(two_agencies):
+    treasury, state, goals = two_agencies
+    examiner = agency_role(treasury, AgencyRoleKind.EXAMINER, "omb")
+    agency_role(state, AgencyRoleKind.EXAMINER, "omb")
+    third = GoalFactory(
+        agency=AgencyFactory(name="Department of Labor"), sensitivity=Sensitivity.RESTRICTED
+    )
+
+    seen = set(access.visible_goals(examiner))
+    for agency in ("Treasury", "State"):
+        goal = goals[agency, Sensitivity.RESTRICTED]
+        assert goal in seen
+        assert access.permissions_for(examiner, goal).clear_update
+        assert not access.permissions_for(examiner, goal).edit_plan
+    assert third not in seen
+    with pytest.raises(Http404):
+        access.get_goal_for_user(examiner, third.slug)
+
+
+def test_an_agency_admin_edits_their_agencys_goals_and_no_other(two_agencies):
+    treasury, _state, goals = two_agencies
+    admin = agency_role(treasury, AgencyRoleKind.ADMIN)
+
+    own = goals["Treasury", Sensitivity.RESTRICTED]
+    perms = access.permissions_for(admin, own)
+    assert perms.edit_plan and perms.manage_members and perms.manage_lifecycle
+    assert access.get_goal_for_user(admin, own.slug, need=access.Need.EDIT_PLAN) == own
+    assert own in access.editable_goals(admin)
+    with pytest.raises(Http404):
+        access.get_goal_for_user(admin, goals["State", Sensitivity.RESTRICTED].slug)
+    internal = goals["State", Sensitivity.INTERNAL]
+    with pytest.raises(PermissionDenied):
+        access.get_goal_for_user(admin, internal.slug, need=access.Need.EDIT_PLAN)
+    with pytest.raises(PermissionDenied):
+        access.get_goal_for_user(admin, internal.slug, need=access.Need.MANAGE_MEMBERS)
+    assert internal not in access.editable_goals(admin)
+    # An agency administrator is not a site administrator: no Django admin.
+    assert not access.is_admin(admin)
+
+
+def test_the_performance_office_reads_history_and_audit_log_of_its_restricted_goals(
+    client, two_agencies
+):
+    treasury, _state, goals = two_agencies
+    pio = agency_role(treasury, AgencyRoleKind.PERFORMANCE_OFFICE)
+    goal = goals["Treasury", Sensitivity.RESTRICTED]
+    client.force_login(pio)
+
+    assert client.get(reverse("goal_history", kwargs={"slug": goal.slug})).status_code == 200
+    response = client.get(reverse("audit_log"), {"goal": goal.slug})
+    assert response.status_code == 200
+    assert access.permissions_for(pio, goal).review_history
+    assert access.permissions_for(pio, goal).approve_update
+    rows = parse(response.content).find_all("li", data_audit_row=f"goal:{goal.changes.get().pk}")
+    assert rows, "the goal's creation is in its audit log"
+
+
+def test_the_audit_log_shows_only_rows_of_goals_the_reader_may_see(client, two_agencies):
+    treasury, _state, goals = two_agencies
+    pio = agency_role(treasury, AgencyRoleKind.PERFORMANCE_OFFICE)
+
+    query, _goals = audit_query_for(pio, {})
+    shown = {row.goal_id for row in query.all()}
+
+    assert goals["Treasury", Sensitivity.RESTRICTED].pk in shown
+    assert goals["State", Sensitivity.INTERNAL].pk in shown  # internal: anyone signed in
+    assert goals["State", Sensitivity.RESTRICTED].pk not in shown
+    assert None not in shown  # agencies and their roles belong to no goal: site admins'
+    assert not access.sees_every_change(pio)
+
+
+def test_who_may_give_which_agency_wide_role(two_agencies):
+    treasury, state, _goals = two_agencies
+    admin = agency_role(treasury, AgencyRoleKind.ADMIN)
+    pio = agency_role(treasury, AgencyRoleKind.PERFORMANCE_OFFICE)
+    site_admin = UserFactory(is_staff=True)
+
+    def may(user, agency):
+        return {
+            kind for kind in AgencyRoleKind if access.can_assign_agency_role(user, agency.pk, kind)
+        }
+
+    assert may(site_admin, treasury) == set(AgencyRoleKind)
+    # Examiners are OMB staff: site administrators alone assign them.
+    assert may(admin, treasury) == {AgencyRoleKind.ADMIN, AgencyRoleKind.PERFORMANCE_OFFICE}
+    assert may(admin, state) == set()
+    assert may(pio, treasury) == set()
+    assert access.agency_permissions(pio, treasury.pk).edit_steps is False
+    assert access.agency_permissions(admin, state.pk) is None
+    assert access.agency_permissions(UserFactory(), treasury.pk) is None
+
+
+def test_an_agency_admin_is_offered_reverts_a_performance_office_is_not(client, two_agencies):
+    treasury, _state, goals = two_agencies
+    goal = goals["Treasury", Sensitivity.RESTRICTED]
+    strategy = StrategyFactory(goal=goal, number=1, title="Old title")
+    services.update_strategy(
+        strategy=strategy, user=UserFactory(is_staff=True), number=1, title="New title"
+    )
+    url = reverse("strategy_history", kwargs={"slug": goal.slug, "pk": strategy.pk})
+    offered = {}
+    for kind in (AgencyRoleKind.ADMIN, AgencyRoleKind.PERFORMANCE_OFFICE):
+        client.force_login(agency_role(treasury, kind))
+        page = parse(client.get(url).content)
+        offered[kind] = [a for a in page.find_all("a") if "/revert/" in a.attrs.get("href", "")]
+
+    assert offered[AgencyRoleKind.ADMIN]
+    assert not offered[AgencyRoleKind.PERFORMANCE_OFFICE]

@@ -31,6 +31,7 @@ from tests.factories import (
     StrategyFactory,
     UserFactory,
 )
+from tests.helpers import clear_quarter_for_publishing
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +101,7 @@ def public_goal():
 def publish(goal, leader=None):
     leader = leader or MembershipFactory(goal=goal, role=Role.LEADER).user
     ProgressSummaryFactory(goal=goal, period=Q3_FY19, risk=Risk.LOW, summary="- Done.")
+    clear_quarter_for_publishing(goal, Q3_FY19)
     return publish_quarter(goal=goal, user=leader, period=Q3_FY19)
 
 

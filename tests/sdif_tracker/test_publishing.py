@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.history import recorded_change
 from milestones.models import Milestone, ProgressSummary, Risk, Status
 from milestones.quarters import forget_reporting_quarter
+from milestones.review import return_update
 from milestones.services import (
     PublishedSummaryError,
     publish_quarter,
@@ -23,6 +24,7 @@ from milestones.services import (
     save_progress_summary,
 )
 from sdif_tracker import exports
+from sdif_tracker.access import permissions_for
 from strategies.models import Goal, Role, Sensitivity
 from strategies.periods import FiscalPeriod
 from strategies.services import update_strategy
@@ -33,7 +35,12 @@ from tests.factories import (
     ProgressSummaryFactory,
     UserFactory,
 )
-from tests.helpers import shown_now
+from tests.helpers import (
+    chain_user,
+    clear_for_publishing,
+    clear_quarter_for_publishing,
+    shown_now,
+)
 from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
@@ -284,7 +291,12 @@ def confirmation_form(response) -> dict:
 
 
 def publish(user, goal, period):
-    """As a leader does: the plan's Publish link opens the confirmation, whose button posts."""
+    """As a leader does once the update went through its review chain (submitted,
+    approved, cleared): the plan's Publish link opens the confirmation, whose button
+    posts."""
+    summary = ProgressSummary.objects.filter(goal=goal, period=FiscalPeriod.parse(period)).first()
+    if summary is not None and not summary.is_published:
+        clear_for_publishing(summary)
     client = client_for(user)
     opened = client.get(publish_url(goal), {"period": period})
     assert opened.status_code == 200, opened.status_code
@@ -377,13 +389,30 @@ REFUSALS = [
     ("Q4 FY19", {"risk": ""}, "Choose the risk category"),
     ("Q4 FY19", {"risk": "high", "improvement_actions": ""}, "add the improvement actions"),
     ("Q4 FY19", "published", "Already published: Q4 FY19 was published on"),
+    # Published only once cleared: the page names the step the update still waits for.
+    ("Q4 FY19", "draft", "The Q4 FY19 update must be submitted for review before it is"),
+    (
+        "Q4 FY19",
+        "submitted",
+        "The Q4 FY19 update must be approved by the agency's performance office before",
+    ),
+    (
+        "Q4 FY19",
+        "approved",
+        "The Q4 FY19 update must be cleared by the examiner before it is published.",
+    ),
 ]
 
 
 def refusal_setup(goal, leader, setup):
     if setup == "published":
         write_update(goal, leader)
+        clear_quarter_for_publishing(goal, Q4_FY19)
         publish_quarter(goal=goal, user=leader, period=Q4_FY19)
+    elif setup in ("draft", "submitted", "approved"):
+        summary = write_update(goal, leader)
+        if setup != "draft":
+            clear_for_publishing(summary, until=setup)
     elif setup is not None:
         # Written around the form and the service, as an import or the admin might.
         ProgressSummaryFactory(goal=goal, period=Q4_FY19, **setup)
@@ -450,6 +479,7 @@ def test_the_confirmation_shows_what_will_be_frozen_and_changes_nothing(sdif):
         period=Q4_FY19,
         expected_version=senior.version,
     )
+    clear_quarter_for_publishing(goal, Q4_FY19)
     before = published_state()
 
     response = client_for(leader).get(publish_url(goal), {"period": "Q4 FY19"})
@@ -488,6 +518,7 @@ def test_the_confirmation_shows_what_will_be_frozen_and_changes_nothing(sdif):
 def test_a_post_that_did_not_come_from_the_confirmation_publishes_nothing(sdif):
     goal, leader = sdif
     write_update(goal, leader)
+    clear_quarter_for_publishing(goal, Q4_FY19)
     before = published_state()
 
     response = client_for(leader).post(publish_url(goal), {"period": "Q4 FY19"})
@@ -499,13 +530,31 @@ def test_a_post_that_did_not_come_from_the_confirmation_publishes_nothing(sdif):
     assert published_state() == before
 
 
+def examiner_returns(goal, comment="Say more."):
+    """The examiner sends the cleared Q4 FY19 update back to the team."""
+    summary = ProgressSummary.objects.get(goal=goal, period=Q4_FY19)
+    summary.goal = goal
+    examiner = chain_user(goal, "examiner")
+    return_update(
+        summary=summary,
+        user=examiner,
+        permissions=permissions_for(examiner, goal),
+        comment=comment,
+        expected_version=summary.version,
+    )
+
+
 def test_an_update_saved_after_the_confirmation_opened_is_not_published(sdif, clock):
     goal, leader = sdif
     write_update(goal, leader)
+    clear_quarter_for_publishing(goal, Q4_FY19)
     client = client_for(leader)
     opened = client.get(publish_url(goal), {"period": "Q4 FY19"})
     clock.set(2019, 10, 20, 9, 5)
+    # Returned, rewritten and cleared again while the confirmation page stood open.
+    examiner_returns(goal)
     write_update(goal, leader, summary="- Rewritten by the deputy.")
+    clear_quarter_for_publishing(goal, Q4_FY19)
     before = published_state()
 
     response = client.post(publish_url(goal), confirmation_form(opened))
@@ -525,9 +574,12 @@ def test_an_update_saved_after_the_confirmation_opened_is_not_published(sdif, cl
 def test_a_milestone_changed_after_the_confirmation_opened_stops_the_publication(sdif, clock):
     goal, leader = sdif
     write_update(goal, leader)
+    clear_quarter_for_publishing(goal, Q4_FY19)
     client = client_for(leader)
     opened = client.get(publish_url(goal), {"period": "Q4 FY19"})
     clock.set(2019, 10, 20, 9, 5)
+    # Returned so that the milestone can change, then cleared again.
+    examiner_returns(goal)
     senior = Milestone.objects.get(goal=goal, position=3)
     record_status_update(
         milestone=senior,
@@ -538,6 +590,7 @@ def test_a_milestone_changed_after_the_confirmation_opened_stops_the_publication
         revised_due=FiscalPeriod(2020),
         expected_version=senior.version,
     )
+    clear_quarter_for_publishing(goal, Q4_FY19)
     before = published_state()
 
     response = client.post(publish_url(goal), confirmation_form(opened))
@@ -570,6 +623,7 @@ def test_saving_over_a_published_update_is_refused_and_the_text_kept_for_the_nex
 ):
     goal, leader = sdif
     published = write_update(goal, leader)
+    clear_quarter_for_publishing(goal, Q4_FY19)
     publish_quarter(goal=goal, user=leader, period=Q4_FY19)
     published.refresh_from_db()
 
@@ -628,12 +682,23 @@ def test_a_quarter_not_published_is_shown_as_reported_for_to_signed_in_users(sdi
     assert not parse(anonymous.content).find_all("div", class_="asof-banner")
 
 
-def test_leaders_see_publish_buttons_for_drafts_and_reviewers_do_not(sdif):
+def test_leaders_see_publish_buttons_for_cleared_updates_and_reviewers_do_not(sdif):
     goal, leader = sdif
     write_update(goal, leader)
     reviewer = MembershipFactory(goal=goal, role=Role.REVIEWER).user
     action = reverse("publish_quarter", kwargs={"slug": goal.slug})
 
+    # A draft is not offered for publishing: the plan shows its state and links to its
+    # review page, where it is submitted.
+    draft = page(client_for(leader), plan_url(goal))
+    assert not draft.find_all("a", data_publish_link=True)
+    assert draft.find("span", data_review_state="draft").visible_text.endswith("Draft")
+    (review_link,) = [a for a in draft.find_all("a") if a.text == "Review the Q4 FY19 update"]
+    assert review_link.attrs["href"] == (
+        reverse("update_review", kwargs={"slug": goal.slug}) + "?period=Q4%20FY19"
+    )
+
+    clear_quarter_for_publishing(goal, Q4_FY19)
     for_leader = page(client_for(leader), plan_url(goal))
     for_reviewer = page(client_for(reviewer), plan_url(goal))
 
@@ -651,8 +716,10 @@ def test_leaders_see_publish_buttons_for_drafts_and_reviewers_do_not(sdif):
 def test_the_heat_map_shows_each_published_risk_linking_to_its_quarter(sdif):
     goal, leader = sdif
     write_update(goal, leader, risk=Risk.LOW)
+    clear_quarter_for_publishing(goal, Q4_FY19)
     publish_quarter(goal=goal, user=leader, period=Q4_FY19)
     write_update(goal, leader, period=Q1_FY20, risk=Risk.HIGH, improvement_actions="- Escalate.")
+    clear_quarter_for_publishing(goal, Q1_FY20)
     publish_quarter(goal=goal, user=leader, period=Q1_FY20)
 
     heatmap = page(client_for(leader), reverse("portfolio")).find("table", class_="risk-heatmap")
@@ -677,6 +744,7 @@ def test_the_heat_map_runs_the_same_queries_for_2_and_8_goals(clock, admin_user)
             goal = GoalFactory()
             MilestoneFactory(goal=goal)
             ProgressSummaryFactory(goal=goal, period=Q4_FY19, risk=Risk.LOW)
+            clear_quarter_for_publishing(goal, Q4_FY19)
             publish_quarter(goal=goal, user=admin_user, period=Q4_FY19)
 
     def count():

@@ -29,6 +29,7 @@ from strategies import services as strategy_services
 from strategies.models import Agency, Goal, Strategy
 from strategies.periods import FiscalPeriod
 from tests.factories import GoalFactory, MilestoneFactory, StrategyFactory, UserFactory
+from tests.helpers import clear_quarter_for_publishing
 from tests.spanish_catalogue import stand_in_spanish
 
 Q = FiscalPeriod
@@ -178,6 +179,7 @@ def published(goal, admin):
     save_progress_summary(
         goal=goal, user=admin, period=Q(2018, 1), summary="- Done", details={"risk": Risk.LOW}
     )
+    clear_quarter_for_publishing(goal, Q(2018, 1))
     summary = publish_quarter(goal=goal, user=admin, period=Q(2018, 1))
     return summary.history.latest()
 

@@ -25,6 +25,7 @@ from tests.factories import (
     StrategyFactory,
     UserFactory,
 )
+from tests.helpers import clear_quarter_for_publishing
 from tests.html_dom import parse
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +72,7 @@ def publish(goal, user, period):
     save_progress_summary(
         goal=goal, user=user, period=period, summary="Progress.", details={"risk": "low"}
     )
+    clear_quarter_for_publishing(goal, period)
     return publish_quarter(goal=goal, user=user, period=period)
 
 

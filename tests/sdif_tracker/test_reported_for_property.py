@@ -38,6 +38,7 @@ from milestones.services import (
 from sdif_tracker.pages import asof, publishing
 from strategies.periods import FiscalPeriod
 from tests.factories import GoalFactory, MilestoneFactory, StrategyFactory, UserFactory
+from tests.helpers import clear_quarter_for_publishing
 from tests.hostile._support import FUZZ, rolled_back
 
 pytestmark = pytest.mark.django_db
@@ -158,6 +159,7 @@ class Run:
                 summary="Progress.",
                 details={"risk": "low"},
             )
+            clear_quarter_for_publishing(goal, quarter)
             summary = publish_quarter(goal=goal, user=self.admin, period=quarter)
         self.published.append(
             (summary, state(asof.plan_as_of(fresh(goal), asof.ReportedFor(quarter))))

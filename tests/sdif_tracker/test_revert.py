@@ -7,6 +7,7 @@ from audit.history import recorded_change
 from audit.reasons import describe
 from milestones.models import Milestone, Status
 from strategies.models import Goal, Strategy
+from strategies.periods import FiscalPeriod
 from tests.html_dom import parse
 from tests.sdif_tracker.asof_story import STRATEGY_4_TITLE
 
@@ -283,3 +284,31 @@ def test_a_spanish_admins_revert_writes_the_plan_note_in_the_plans_language(admi
     )
     update = milestone.status_updates.latest("created_at")
     assert update.comment.startswith("Reverted to version of 2018-10-05 10:00 by root.")
+
+
+def test_a_revert_into_a_quarter_in_review_is_refused_with_the_reason(admin, story):
+    # The Q4 FY19 update is submitted: its quarter's status updates are locked, and a
+    # revert writes one.
+    from milestones.models import ProgressSummary, ReviewState
+    from tests.factories import ProgressSummaryFactory
+
+    ProgressSummaryFactory(
+        goal=story.goal,
+        period=FiscalPeriod(2019, 4),
+        risk="low",
+        review_state=ReviewState.SUBMITTED,
+    )
+    milestone = story.milestone(2)
+    before = Milestone.objects.get(pk=milestone.pk)
+
+    response = admin.post(
+        milestone_url(milestone, first_version(milestone)), {"version": before.version}
+    )
+
+    assert response.status_code == 409
+    text = parse(response.content).text
+    assert "The Q4 FY19 update is submitted" in text
+    assert "A reviewer must return it to draft" in text
+    after = Milestone.objects.get(pk=milestone.pk)
+    assert (after.status, after.version) == (before.status, before.version)
+    assert ProgressSummary.objects.get(goal=story.goal, period=FiscalPeriod(2019, 4)).is_in_review

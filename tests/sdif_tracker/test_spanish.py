@@ -45,6 +45,8 @@ SAME_IN_BOTH = {
     "%(object)s: %(change)s",
     "%(field)s (%(kinds)s)",
     "— SDIF Tracker",
+    "%(value)s (%(period)s)",
+    "%(name)s: %(source)s",
 }
 PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]|%%")
 

@@ -14,6 +14,7 @@ from audit.reasons import describe
 from milestones.models import Milestone, ProgressSummary, Status, StatusUpdate
 from strategies.models import (
     Agency,
+    AgencyRole,
     Goal,
     Indicator,
     IndicatorValue,
@@ -23,6 +24,7 @@ from strategies.models import (
 from strategies.periods import FiscalPeriod
 from tests.factories import (
     AgencyFactory,
+    AgencyRoleFactory,
     GoalFactory,
     IndicatorFactory,
     IndicatorValueFactory,
@@ -37,6 +39,7 @@ from tests.helpers import form_data
 
 PROJECT_MODELS = [
     Agency,
+    AgencyRole,
     Goal,
     Strategy,
     Membership,
@@ -52,6 +55,7 @@ def make_rows(model, count):
     """``count`` fresh rows of ``model``, each with its own related rows."""
     makers = {
         Agency: lambda i: AgencyFactory(name=f"Agency {i}", abbreviation=f"A{i}"),
+        AgencyRole: lambda i: AgencyRoleFactory(),
         Goal: lambda i: GoalFactory(),
         Strategy: lambda i: StrategyFactory(),
         Membership: lambda i: MembershipFactory(),
@@ -644,3 +648,24 @@ def test_nothing_is_added_to_a_closed_goal_through_the_admin(admin_client):
     for model in (Milestone, Strategy, ProgressSummary):
         form = admin_client.get(url(model, "add")).context["adminform"].form
         assert list(form.fields["goal"].queryset) == [open_goal], model
+
+
+def test_an_update_in_review_is_read_only_in_the_admin(admin_client):
+    # Its quarter is locked while the update is in review: the admin, like the app,
+    # shows it and changes nothing.
+    from milestones.models import ReviewState
+
+    summary = ProgressSummaryFactory(
+        period=FiscalPeriod(2019, 4), risk="low", review_state=ReviewState.SUBMITTED
+    )
+    page = admin_client.get(url(summary, "change", summary.pk))
+    assert page.status_code == 200
+    assert b'name="summary"' not in page.content  # shown, not a field
+
+    response = admin_client.post(
+        url(summary, "change", summary.pk), {"summary": "Rewritten in the admin."}
+    )
+
+    assert response.status_code == 403
+    summary.refresh_from_db()
+    assert summary.summary == "- Progress was made."

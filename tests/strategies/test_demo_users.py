@@ -3,7 +3,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
-from strategies.models import Membership, Role
+from strategies.models import AgencyRole, AgencyRoleKind, Membership, Role
 from tests.factories import GoalFactory
 
 PASSWORD = "demo-password-1"
@@ -52,3 +52,19 @@ def test_a_short_demo_password_is_refused(sdif, settings, monkeypatch):
 
     with pytest.raises(CommandError, match="DEMO_PASSWORD"):
         call_command("create_demo_users")
+
+
+def test_demo_users_hold_the_agency_wide_roles_over_the_goals_agency(sdif, settings, monkeypatch):
+    settings.DEBUG = True
+    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
+
+    call_command("create_demo_users")
+    call_command("create_demo_users")  # idempotent
+
+    held = set(AgencyRole.objects.values_list("user__username", "agency_id", "role"))
+    assert held == {
+        ("treasury-admin", sdif.agency_id, AgencyRoleKind.ADMIN),
+        ("pio", sdif.agency_id, AgencyRoleKind.PERFORMANCE_OFFICE),
+        ("examiner", sdif.agency_id, AgencyRoleKind.EXAMINER),
+    }
+    assert not get_user_model().objects.get(username="treasury-admin").is_staff

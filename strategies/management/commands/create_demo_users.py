@@ -1,4 +1,5 @@
-"""Development only: the demo users of `make run`, one per role on the SDIF goal."""
+"""Development only: the demo users of `make run`, one per role on the SDIF goal and one
+per agency-wide role over its agency."""
 
 import os
 
@@ -10,7 +11,7 @@ from django.db import transaction
 from audit.history import get_system_user, recorded_change
 from audit.reasons import encode
 from strategies import reasons
-from strategies.models import Goal, Membership, Role
+from strategies.models import AgencyRole, AgencyRoleKind, Goal, Membership, Role
 
 DEMO_ROLES = {
     "leader": Role.LEADER,
@@ -18,12 +19,19 @@ DEMO_ROLES = {
     "contributor": Role.CONTRIBUTOR,
     "reviewer": Role.REVIEWER,
 }
+# Over the goal's agency (Treasury, for the SDIF plan).
+DEMO_AGENCY_ROLES = {
+    "treasury-admin": AgencyRoleKind.ADMIN,
+    "pio": AgencyRoleKind.PERFORMANCE_OFFICE,
+    "examiner": AgencyRoleKind.EXAMINER,
+}
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo users admin, leader, deputy, contributor, reviewer and outsider "
-        "(password from DEMO_PASSWORD). Refuses to run unless DEBUG is on."
+        "Create the demo users admin, leader, deputy, contributor, reviewer, outsider, "
+        "and treasury-admin, pio and examiner over the goal's agency (password from "
+        "DEMO_PASSWORD). Refuses to run unless DEBUG is on."
     )
 
     def add_arguments(self, parser):
@@ -49,7 +57,7 @@ class Command(BaseCommand):
                 source="command:create_demo_users",
             ),
         ):
-            for username in ["admin", *DEMO_ROLES, "outsider"]:
+            for username in ["admin", *DEMO_ROLES, "outsider", *DEMO_AGENCY_ROLES]:
                 user, _ = user_model.objects.get_or_create(
                     username=username, defaults={"email": f"{username}@example.gov"}
                 )
@@ -57,6 +65,11 @@ class Command(BaseCommand):
                 user.is_active = True
                 user.set_password(password)
                 user.save()
+                agency_role = DEMO_AGENCY_ROLES.get(username)
+                if agency_role is not None:
+                    AgencyRole.objects.get_or_create(
+                        user=user, agency_id=plan.agency_id, role=agency_role
+                    )
                 role = DEMO_ROLES.get(username)
                 if role is None:
                     continue
@@ -70,6 +83,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo users ready on {plan.short_name or plan.slug}: admin, "
                 + ", ".join(DEMO_ROLES)
-                + ", outsider."
+                + ", outsider; over its agency: "
+                + ", ".join(DEMO_AGENCY_ROLES)
+                + "."
             )
         )

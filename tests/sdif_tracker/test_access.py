@@ -388,7 +388,7 @@ def test_the_performance_office_reads_history_and_audit_log_of_its_restricted_go
     assert rows, "the goal's creation is in its audit log"
 
 
-def test_the_audit_log_shows_only_rows_of_goals_the_reader_may_see(client, two_agencies):
+def test_the_audit_log_shows_an_agency_role_only_its_own_agencys_goals(client, two_agencies):
     treasury, _state, goals = two_agencies
     pio = agency_role(treasury, AgencyRoleKind.PERFORMANCE_OFFICE)
 
@@ -396,7 +396,10 @@ def test_the_audit_log_shows_only_rows_of_goals_the_reader_may_see(client, two_a
     shown = {row.goal_id for row in query.all()}
 
     assert goals["Treasury", Sensitivity.RESTRICTED].pk in shown
-    assert goals["State", Sensitivity.INTERNAL].pk in shown  # internal: anyone signed in
+    assert goals["Treasury", Sensitivity.INTERNAL].pk in shown
+    # Another agency's goals, even the internal ones any signed-in user reads: their
+    # changes (and where they came from) are that agency's reviewers' to read.
+    assert goals["State", Sensitivity.INTERNAL].pk not in shown
     assert goals["State", Sensitivity.RESTRICTED].pk not in shown
     assert None not in shown  # agencies and their roles belong to no goal: site admins'
     assert not access.sees_every_change(pio)
@@ -439,3 +442,16 @@ def test_an_agency_admin_is_offered_reverts_a_performance_office_is_not(client, 
 
     assert offered[AgencyRoleKind.ADMIN]
     assert not offered[AgencyRoleKind.PERFORMANCE_OFFICE]
+
+
+def test_where_a_change_came_from_is_shown_to_the_goals_own_reviewers(two_agencies):
+    treasury, _state, goals = two_agencies
+    examiner = agency_role(treasury, AgencyRoleKind.EXAMINER)
+    own, other = goals["Treasury", Sensitivity.INTERNAL], goals["State", Sensitivity.INTERNAL]
+
+    # The examiner reads both goals (internal: any signed-in user), but the client address
+    # and request id of a change only on the timelines of their own agency's goals.
+    assert access.can_see_change_origin(examiner, own)
+    assert not access.can_see_change_origin(examiner, other)
+    assert access.can_see_change_origin(UserFactory(is_staff=True), other)
+    assert not access.can_see_change_origin(UserFactory(), own)

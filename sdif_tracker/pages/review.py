@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from audit.reasons import decode, describe
+from audit.reasons import PREFIX, decode, describe
 from milestones import reasons, review
 from milestones.models import ProgressSummary, ReviewState
 from milestones.quality import goal_findings
@@ -65,7 +65,7 @@ class ReviewPanel:
         return action in self.actions
 
 
-_PUBLISHED_PREFIX = f"@r1:{reasons.PUBLISHED}:"
+_PUBLISHED_PREFIX = f"{PREFIX}{reasons.PUBLISHED}:"
 
 
 def review_trail(summary: ProgressSummary) -> list[TrailEntry]:

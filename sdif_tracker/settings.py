@@ -89,6 +89,21 @@ INSTALLED_APPS = [
     "audit",
     "strategies",
     "milestones",
+    # Site-level apps beside sdif_tracker (docs/architecture.md): sign-in, tokens and
+    # security events; the read API, webhooks and their tasks.
+    "accounts",
+    "integrations",
+    # Second factor (django-otp): authenticator apps and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # OpenID Connect sign-in (mozilla-django-oidc), the read API (DRF + drf-spectacular).
+    "mozilla_django_oidc",
+    "rest_framework",
+    "drf_spectacular",
+    # Background tasks: Django's tasks framework (django-tasks backport), database backend.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: request.user.is_verified() says whether a second factor was given.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -345,6 +362,20 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+
+# Background tasks (django-tasks): stored in the database and run by `manage.py db_worker`
+# (`make run` starts one; README "Workers"). TASKS_BACKEND=immediate runs each task
+# in the request that enqueued it, for a single-process set-up without a worker.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = (env_str("TASKS_BACKEND") or "database").strip().lower()
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 
 LOGGING = {
     "version": 1,

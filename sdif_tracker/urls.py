@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from sdif_tracker.views import account as account_views
 from sdif_tracker.views import asof as asof_views
 from sdif_tracker.views import clearance as clearance_views
 from sdif_tracker.views import goals as views
@@ -34,6 +35,8 @@ urlpatterns = [
         views.milestone_update,
         name="milestone_update",
     ),
+    # The user's own page: second factor and personal access tokens.
+    path("account/", account_views.account, name="account"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

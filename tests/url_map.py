@@ -246,6 +246,8 @@ MATRIX = {
         row(LOGIN, 404, 403, 400, 400, 404, 403, 400),
     ),
     "login": (None, same_for_signed_in(200, 200), same_for_signed_in(200, 200)),
+    # Everyone's own page; it only shows, each section posts to its own URL.
+    "account": (None, same_for_signed_in(LOGIN, 200), same_for_signed_in(LOGIN, 405)),
     "logout": (None, NOT_ALLOWED, same_for_signed_in(302, 302)),
     "password_change": (
         None,

@@ -409,14 +409,15 @@ def test_the_password_change_page_needs_a_login(client):
     assert response["Location"] == f"{reverse('login')}?next={url}"
 
 
-def test_the_nav_offers_a_password_change_to_a_signed_in_user(client, ada):
-    assert not get_page(client, reverse("login")).find_all("a", href=reverse("password_change"))
+def test_the_nav_leads_a_signed_in_user_to_their_account_and_its_password_change(client, ada):
+    assert not get_page(client, reverse("login")).find_all("a", href=reverse("account"))
 
     client.force_login(ada)
 
     nav = get_page(client, reverse("portfolio")).find("nav")
-    link = nav.find("a", href=reverse("password_change"))
-    assert link.text == "Change password"
+    assert nav.find("a", href=reverse("account")).text == "Your account"
+    account = get_page(client, reverse("account"))
+    assert account.find("a", href=reverse("password_change")).text == "Change password"
 
 
 def test_the_password_change_page_renders_in_the_app_layout(client, ada):

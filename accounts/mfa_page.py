@@ -1,0 +1,5 @@
+"""What the account page shows about the second factor (filled in by the MFA work)."""
+
+
+def section(request):
+    return None

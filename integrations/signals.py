@@ -1,0 +1,1 @@
+"""Outbox receivers: filled in by the webhooks work (issue 16)."""

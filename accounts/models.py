@@ -74,7 +74,7 @@ class SecurityEvent(models.Model):
         return f"{self.get_kind_display()}: {self.username}"
 
 
-TOKEN_PREFIX = "sdif_pat_"
+TOKEN_PREFIX = "sdif_pat_"  # noqa: S105 - a prefix that marks a token, not a secret
 
 
 def token_digest(raw: str) -> str:

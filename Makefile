@@ -6,7 +6,7 @@ PORT ?= 8000
 DEMO_PASSWORD ?= sdif-demo-2019
 export DEMO_PASSWORD
 
-.PHONY: run test install messages lint format migrations-check serve check clean bench loadtest screenshots
+.PHONY: run test install messages lint format migrations-check serve check clean bench loadtest screenshots oidc-provider
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,17 @@ run: messages
 	@echo "  SDIF Tracker: http://127.0.0.1:$(PORT)/"
 	@echo "  Demo users admin, leader, deputy, contributor, reviewer, outsider, treasury-admin, pio, examiner"
 	@echo "  Password (development only): $(DEMO_PASSWORD)"
+	@echo "  A task worker runs beside the server (emails, PDFs); Ctrl-C stops both."
 	@echo ""
+	@$(MAKE) --no-print-directory serve
+
+## The server, a task worker (manage.py db_worker: docs/workers.md) and the webhook sweep
+## (manage.py deliver_webhooks --every 60: retries, and deliveries a killed worker left;
+## docs/webhooks.md) on the database as it stands; Ctrl-C stops all three.
+serve:
+	DEBUG=1 $(BIN)/python manage.py db_worker & worker=$$!; \
+	DEBUG=1 $(BIN)/python manage.py deliver_webhooks --every 60 & sweep=$$!; \
+	trap 'kill $$worker $$sweep 2>/dev/null' EXIT; \
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## PNGs of the main pages (desktop 1366×900 and phone 390×844, English and Spanish) into
@@ -42,8 +52,18 @@ run: messages
 screenshots: messages
 	$(BIN)/python docs/screenshots/take.py
 
+## The test OpenID Provider's Node packages (tests/oidc_provider, for the single sign-on
+## tests): `npm ci` when the lock file is newer than the install. Without npm the SSO
+## tests skip (and fail under CI=true, where .ci/run installs Node first).
+OIDC_PROVIDER := tests/oidc_provider
+oidc-provider:
+	@if command -v npm >/dev/null; then \
+	  [ $(OIDC_PROVIDER)/node_modules/.package-lock.json -nt $(OIDC_PROVIDER)/package-lock.json ] \
+	    || (cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund); \
+	else echo "npm not found: the single sign-on tests will skip (apt-get install -y nodejs npm)"; fi
+
 ## Run the whole suite (DATABASE_URL picks PostgreSQL; the SQLite default otherwise).
-test: messages
+test: messages oidc-provider
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
 	exit $$status

@@ -10,3 +10,14 @@ class AccountsConfig(AppConfig):
 
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.events import record_sign_in
+        from accounts.mfa import remember_gate_at_sign_in
+
+        # What the second factor's gate needs, worked out once a session, at sign-in.
+        user_logged_in.connect(remember_gate_at_sign_in, dispatch_uid="accounts.mfa_gate")
+        # Every sign-in in the security log.
+        user_logged_in.connect(record_sign_in, dispatch_uid="accounts.sign_in_event")

@@ -23,3 +23,17 @@ def record(kind: str, *, user=None, request=None, username: str = "", detail: st
         ip_address=client_address(request) if request is not None else None,
         detail=detail[:500],
     )
+
+
+SSO_BACKEND = "accounts.sso_backend.SSOBackend"
+
+
+def record_sign_in(sender, request, user, **kwargs):
+    """``user_logged_in``: a sign-in with a password (the app's login page or the admin's)
+    is recorded here; one through single sign-on records its own, richer event."""
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    session = getattr(request, "session", None)
+    if session is not None and session.get(BACKEND_SESSION_KEY) == SSO_BACKEND:
+        return
+    record(Kind.SIGNED_IN, user=user, request=request)

@@ -40,8 +40,9 @@ class SecurityEvent(models.Model):
     class Kind(models.TextChoices):
         SIGNED_IN = "signed_in", _("Signed in")
         SIGNED_IN_SSO = "signed_in_sso", _("Signed in with single sign-on")
-        SSO_ACCOUNT_CREATED = "sso_account_created", _("Account created at first sign-on")
+        SSO_ACCOUNT_CREATED = "sso_account_created", _("Account created at first sign-in")
         SSO_REFUSED = "sso_refused", _("Single sign-on refused")
+        SSO_LINKED = "sso_linked", _("Single sign-on account linked by an administrator")
         SIGNED_OUT = "signed_out", _("Signed out")
         MFA_ADDED = "mfa_added", _("Authenticator app added")
         MFA_REMOVED = "mfa_removed", _("Authenticator app removed")
@@ -51,6 +52,10 @@ class SecurityEvent(models.Model):
         RECOVERY_CODE_USED = "recovery_used", _("Recovery code used")
         TOKEN_CREATED = "token_created", _("Access token created")
         TOKEN_REVOKED = "token_revoked", _("Access token revoked")
+        WEBHOOK_REGISTERED = "webhook_registered", _("Webhook endpoint registered")
+        WEBHOOK_SECRET_ROTATED = "webhook_rotated", _("Webhook signing secret rotated")
+        WEBHOOK_ENABLED = "webhook_enabled", _("Webhook endpoint enabled again")
+        WEBHOOK_REMOVED = "webhook_removed", _("Webhook endpoint removed")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -14,7 +14,6 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import transaction
 from django.db.models import Q
@@ -30,6 +29,7 @@ from milestones import reasons
 from milestones.management.commands.send_update_reminders import email_language
 from milestones.models import ProgressSummary, ReviewState, improvement_actions_error
 from milestones.quarters import reporting_quarter
+from milestones.tasks import enqueue_email
 from strategies.models import Agency, AgencyRole, AgencyRoleKind, Goal, Membership, Role
 from strategies.periods import FiscalPeriod
 from strategies.services import StaleEditError, lock_for_edit, refuse_if_closed
@@ -636,7 +636,9 @@ class _Mail:
         return "\n".join(lines) + "\n"
 
     def send(self, recipients) -> None:
+        """Written now, sent by the worker (``milestones.tasks``): a slow mail server
+        does not hold the request that moved the update."""
         for user in recipients:
             with translation.override(email_language(user)):
                 subject, body = self.subject(), self.body(user)
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+            enqueue_email(subject=subject, body=body, to=[user.email])

@@ -124,6 +124,8 @@ class AgencyPermissions:
     # steps switches it on). The examiner is OMB's check on the agency, so the agency
     # cannot skip it (not even for an update already waiting for it).
     edit_clearance_step: bool = False
+    # Its webhooks (``can_manage_webhooks``): site and agency administrators.
+    manage_webhooks: bool = False
 
     @property
     def any_write(self) -> bool:
@@ -158,6 +160,7 @@ def agency_permissions(user, agency_id: int) -> AgencyPermissions | None:
     return AgencyPermissions(
         edit_steps=is_agency_admin(user, agency_id),
         edit_clearance_step=is_admin(user),
+        manage_webhooks=can_manage_webhooks(user, agency_id=agency_id),
         assign_roles=frozenset(
             role for role in AgencyRoleKind.values if can_assign_agency_role(user, agency_id, role)
         ),
@@ -215,6 +218,8 @@ class GoalPermissions:
     # The agency's page (its review steps, agency-wide roles): site administrators and
     # whoever holds an agency-wide role over the goal's agency (``agency_permissions``).
     see_agency: bool = False
+    # The goal's webhooks (``can_manage_webhooks``), also once it is closed.
+    manage_webhooks: bool = False
 
     @property
     def any_write(self) -> bool:
@@ -253,6 +258,7 @@ def permissions_for(user, goal: Goal) -> GoalPermissions:
             export_plan=admin,
             review_history=reviews,
             see_agency=bool(over_agency) or is_admin(user),
+            manage_webhooks=can_manage_webhooks(user, agency_id=goal.agency_id),
         )
     membership = None if admin or not _signed_in(user) else _memberships(user).get(goal.pk)
     role, reports = membership or (None, False)
@@ -270,7 +276,20 @@ def permissions_for(user, goal: Goal) -> GoalPermissions:
         manage_members=admin,
         review_history=reviews,
         see_agency=bool(over_agency) or is_admin(user),
+        manage_webhooks=can_manage_webhooks(user, agency_id=goal.agency_id),
     )
+
+
+def can_manage_webhooks(
+    user, *, goal: Goal | None = None, agency: Agency | None = None, agency_id: int | None = None
+) -> bool:
+    """Who registers, changes and reads the webhooks of a goal or an agency (their
+    signing secrets and delivery logs included): site administrators and the
+    administrators of the agency (the goal's). The one rule: ``permissions_for`` and
+    ``agency_permissions`` report it as ``manage_webhooks``."""
+    if agency_id is None:
+        agency_id = goal.agency_id if goal is not None else getattr(agency, "pk", None)
+    return agency_id is not None and is_agency_admin(user, agency_id)
 
 
 def can_edit_goal(user, goal: Goal) -> bool:
@@ -285,6 +304,19 @@ def can_see_audit_log(user) -> bool:
     if not _signed_in(user):
         return False
     return is_admin(user) or Role.REVIEWER in _roles(user).values() or bool(_agency_roles(user))
+
+
+def is_any_administrator(user) -> bool:
+    """Site administrators, and administrators of any agency: who must use a second
+    factor (accounts/middleware.py). From the roles every page loads (one query a request)."""
+    if not _signed_in(user):
+        return False
+    return is_admin(user) or bool(agencies_with_role(user, AgencyRoleKind.ADMIN))
+
+
+def can_see_security_log(user) -> bool:
+    """Sign-in, second-factor and token events (accounts): site administrators only."""
+    return is_admin(user)
 
 
 def can_see_change_origin(user, goal: Goal | None = None) -> bool:
@@ -322,6 +354,20 @@ def visible_goals(user) -> QuerySet[Goal]:
         Q(sensitivity__in=[Sensitivity.PUBLIC, Sensitivity.INTERNAL])
         | Q(pk__in=Membership.objects.filter(user=user).values("goal"))
         | Q(agency__in=AgencyRole.objects.filter(user=user).values("agency"))
+    )
+
+
+def visible_agencies(user) -> QuerySet[Agency]:
+    """Agencies ``user`` may read of (the read API): admins all; others those with a goal
+    they may see and those over which they hold an agency-wide role. Their page stays
+    ``agency_permissions``'s: this only names the agency and its review steps."""
+    if is_admin(user):
+        return Agency.objects.all()
+    if not _signed_in(user):
+        return Agency.objects.none()
+    return Agency.objects.filter(
+        Q(pk__in=visible_goals(user).values("agency"))
+        | Q(pk__in=AgencyRole.objects.filter(user=user).values("agency"))
     )
 
 

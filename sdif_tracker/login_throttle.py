@@ -15,11 +15,24 @@ from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Count, Sum
+from django_otp import user_has_device
 
 logger = logging.getLogger(__name__)
 
 
 class AlertingDatabaseHandler(AxesDatabaseHandler):
+    def user_logged_in(self, sender, request, user, **kwargs):
+        # A password alone does not finish the sign-in of an account with a second factor:
+        # its failures (wrong codes among them) stand until the code is accepted, which
+        # clears them (accounts/mfa.py). Otherwise signing in again would reset the count.
+        request.axes_keep_failures = user_has_device(user)
+        super().user_logged_in(sender, request, user, **kwargs)
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        if getattr(request, "axes_keep_failures", False):
+            return 0
+        return super().reset_user_attempts(request, credentials)
+
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
         # A refused attempt during a lockout is not recorded by axes, so it adds nothing.
         already_locked = getattr(request, "axes_locked_out", False)

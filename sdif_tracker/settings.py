@@ -4,6 +4,7 @@ Each variable is listed in `.env.example` and in the README's configuration tabl
 """
 
 import os
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -101,6 +102,8 @@ INSTALLED_APPS = [
     "mozilla_django_oidc",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and Redoc served from static files, never a CDN (integrations/api/urls.py).
+    "drf_spectacular_sidecar",
     # Background tasks: Django's tasks framework (django-tasks backport), database backend.
     "django_tasks",
     "django_tasks_db",
@@ -118,9 +121,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: request.user.is_verified() says whether a second factor was given.
     "django_otp.middleware.OTPMiddleware",
+    # After OTPMiddleware: a password sign-in with a second factor reaches nothing else
+    # until the code is given; administrators must have one (accounts/middleware.py).
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After CSP (so it sees the response first): in a single sign-on session, the pages'
+    # form-action lets the sign-out form's redirect reach the provider (accounts/sso.py).
+    "accounts.sso.SignOutFormActionMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After authentication: records who made each change (and from where) in history.
     "audit.history.HistoryContextMiddleware",
@@ -220,6 +229,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on: acts only on the callback from the provider (accounts/sso_backend.py).
+    "accounts.sso_backend.SSOBackend",
 ]
 
 LOGIN_URL = "login"
@@ -266,6 +277,55 @@ AXES_ENABLE_ADMIN = False
 # Lockouts and failures are logged as warnings by axes; its per-request chatter is not.
 AXES_VERBOSE = False
 
+# Single sign-on with an OpenID provider (accounts/sso.py; docs/sso.md): nothing of it is
+# active unless OIDC_ISSUER and OIDC_CLIENT_ID are set. The provider's endpoints come from
+# its discovery document. OIDC_CLIENT_AUTH: client_secret_basic or client_secret_post
+# (with OIDC_CLIENT_SECRET; Okta, Entra ID) or private_key_jwt (with the PEM file
+# OIDC_PRIVATE_KEY_FILE; Login.gov).
+OIDC_ISSUER = (env_str("OIDC_ISSUER") or "").strip().rstrip("/")
+OIDC_CLIENT_ID = (env_str("OIDC_CLIENT_ID") or "").strip()
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET") or ""
+OIDC_CLIENT_AUTH = (env_str("OIDC_CLIENT_AUTH") or "client_secret_basic").strip().lower()
+OIDC_PRIVATE_KEY_FILE = (env_str("OIDC_PRIVATE_KEY_FILE") or "").strip()
+OIDC_PRIVATE_KEY_ID = (env_str("OIDC_PRIVATE_KEY_ID") or "").strip()
+OIDC_PROVIDER_NAME = (env_str("OIDC_PROVIDER_NAME") or "").strip()
+OIDC_SCOPES = (env_str("OIDC_SCOPES") or "openid email").strip()
+OIDC_ACR_VALUES = (env_str("OIDC_ACR_VALUES") or "").strip()
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+# Providers that send no email_verified claim (Entra ID) but whose addresses the agency
+# controls: their email may link a first sign-in to an existing account.
+OIDC_EMAILS_VERIFIED = env_bool("OIDC_EMAILS_VERIFIED", False)
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, low=1, high=120)
+# RP-initiated logout sends client_id and post_logout_redirect_uri, and the ID token as
+# id_token_hint unless this is off (Login.gov documents only client_id).
+OIDC_LOGOUT_ID_TOKEN_HINT = env_bool("OIDC_LOGOUT_ID_TOKEN_HINT", True)
+_OIDC_CLIENT_AUTHS = {"client_secret_basic", "client_secret_post", "private_key_jwt"}
+if OIDC_ISSUER and OIDC_CLIENT_ID:
+    if OIDC_CLIENT_AUTH not in _OIDC_CLIENT_AUTHS:
+        raise ImproperlyConfigured(
+            f"OIDC_CLIENT_AUTH must be one of {', '.join(sorted(_OIDC_CLIENT_AUTHS))}, "
+            f"not {OIDC_CLIENT_AUTH!r}"
+        )
+    if OIDC_CLIENT_AUTH == "private_key_jwt" and not OIDC_PRIVATE_KEY_FILE:
+        raise ImproperlyConfigured("OIDC_CLIENT_AUTH=private_key_jwt needs OIDC_PRIVATE_KEY_FILE.")
+    if OIDC_CLIENT_AUTH != "private_key_jwt" and not OIDC_CLIENT_SECRET:
+        raise ImproperlyConfigured(
+            f"OIDC_CLIENT_AUTH={OIDC_CLIENT_AUTH} needs OIDC_CLIENT_SECRET."
+        )
+# Off: the login page offers only single sign-on, and a posted password is refused
+# (the Django admin's own login page too).
+LOCAL_PASSWORD_LOGIN = env_bool("LOCAL_PASSWORD_LOGIN", True)
+if not LOCAL_PASSWORD_LOGIN and not (OIDC_ISSUER and OIDC_CLIENT_ID):
+    raise ImproperlyConfigured(
+        "LOCAL_PASSWORD_LOGIN=0 needs single sign-on (OIDC_ISSUER and OIDC_CLIENT_ID): "
+        "otherwise nobody could sign in."
+    )
+
+# Second factor (docs/mfa.md): administrators (site and agency) signed in with a password
+# must use one; everyone else may. The issuer is the name authenticator apps show.
+MFA_REQUIRED_FOR_ADMINS = env_bool("MFA_REQUIRED_FOR_ADMINS", True)
+OTP_TOTP_ISSUER = env_str("MFA_ISSUER") or "SDIF Tracker"
+
 # Idle timeout: the session expires SESSION_IDLE_MINUTES after the last request (every
 # request saves it, sliding the window), and the cookie dies with the browser.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, low=1) * 60
@@ -284,6 +344,9 @@ STATIC_URL = "static/"
 # Where collectstatic writes and WhiteNoise serves from; every instance needs the same files.
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files the app writes (a published quarter's PDF, sdif_tracker/plan_pdf.py): one
+# directory every instance and worker shares (a volume they all mount); never served as is.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -376,6 +439,64 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
         f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}"
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+
+# Webhooks (integrations/; docs/webhooks.md): a request's timeout; how long a worker holds
+# a delivery it is sending (longer than a request can take: a worker killed mid-request
+# leaves a claim that lapses); the first retry's delay (doubling each time); attempts
+# before a delivery is given up; deliveries given up in a row before the endpoint is
+# disabled. http:// targets only where allowed (development); private, loopback and
+# link-local targets only where allowed (tests).
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10, low=1, high=60)
+WEBHOOKS_CLAIM_SECONDS = env_int("WEBHOOKS_CLAIM_SECONDS", 60, low=2, high=3600)
+if WEBHOOKS_CLAIM_SECONDS <= WEBHOOKS_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured("WEBHOOKS_CLAIM_SECONDS must be more than WEBHOOKS_TIMEOUT_SECONDS")
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 30, low=0, high=3600)
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, low=1, high=20)
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 5, low=1)
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
+
+# The read API (integrations/api, docs/api.md): Django REST framework, read-only, signed
+# in with a personal access token (Bearer) or the browser's session; errors as RFC 9457
+# problem+json; cursor-paged; each token (or session user) held to API_RATE_LIMIT.
+API_RATE_LIMIT = (env_str("API_RATE_LIMIT") or "1000/hour").strip()
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT must be a number of requests per second, minute, hour or day "
+        f"(e.g. 1000/hour), not {API_RATE_LIMIT!r}"
+    )
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: its WWW-Authenticate header (Bearer) is what a 401 answers with.
+        "integrations.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.IdCursorPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "integrations.api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SDIF Tracker API",
+    "DESCRIPTION": "Read-only access to agency priority goals and their action plans.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # A status and a previous status share one set of values (the latter may be blank).
+    "ENUM_NAME_OVERRIDES": {"MilestoneStatusEnum": "milestones.models.Status"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.api.schema.add_problem_responses",
+    ],
+}
 
 LOGGING = {
     "version": 1,

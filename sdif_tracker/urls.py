@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import sso_views
+from accounts import views as account_security_views
+from integrations import webhook_views
 from sdif_tracker.views import account as account_views
 from sdif_tracker.views import asof as asof_views
 from sdif_tracker.views import clearance as clearance_views
@@ -15,6 +18,7 @@ from sdif_tracker.views import plan as plan_views
 from sdif_tracker.views import publish as publish_views
 from sdif_tracker.views import quality as quality_views
 from sdif_tracker.views import review as review_views
+from sdif_tracker.views import tokens as token_views
 
 urlpatterns = [
     path("", views.portfolio, name="portfolio"),
@@ -37,8 +41,14 @@ urlpatterns = [
     ),
     # The user's own page: second factor and personal access tokens.
     path("account/", account_views.account, name="account"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Personal access tokens for the read API (sdif_tracker/views/tokens.py).
+    path("account/tokens/", token_views.token_create, name="token_create"),
+    path("account/tokens/revoke/", token_views.token_revoke, name="token_revoke"),
+    # Password and single sign-on (accounts/sso_views.py; docs/sso.md).
+    path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", sso_views.LogoutView.as_view(), name="logout"),
+    path("accounts/sso/start/", sso_views.SSOStartView.as_view(), name="sso_start"),
+    path("accounts/sso/callback/", sso_views.sso_callback, name="sso_callback"),
     path(
         "accounts/password_change/",
         auth_views.PasswordChangeView.as_view(),
@@ -49,7 +59,12 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # Closed when LOCAL_PASSWORD_LOGIN is off: the app's login page instead.
+    path("admin/login/", sso_views.admin_login),
     path("admin/", admin.site.urls),
+    # The read API (integrations/api): /api/v1/…, its schema and docs; anything else
+    # under /api/ is a problem+json 404, not the HTML page.
+    path("api/", include("integrations.api.urls")),
     # Admins edit the plan in the app (sdif_tracker/plan_views.py).
     path("goals/<slug:slug>/edit/", plan_views.goal_edit, name="goal_edit"),
     path("goals/<slug:slug>/strategies/", plan_views.strategy_list, name="strategy_list"),
@@ -194,6 +209,34 @@ urlpatterns += [
         "agencies/<int:pk>/roles/remove/",
         member_views.agency_role_remove,
         name="agency_role_remove",
+    ),
+]
+
+# The second factor (accounts/views.py, docs/mfa.md): the sign-in's code step, the
+# set-up posted from the account page, and the security log for site administrators.
+urlpatterns += [
+    path("accounts/verify/", account_security_views.verify, name="mfa_verify"),
+    path("account/mfa/start/", account_security_views.mfa_start, name="mfa_start"),
+    path("account/mfa/confirm/", account_security_views.mfa_confirm, name="mfa_confirm"),
+    path(
+        "account/mfa/recovery-codes/",
+        account_security_views.mfa_recovery_codes,
+        name="mfa_recovery_codes",
+    ),
+    path("account/mfa/remove/", account_security_views.mfa_remove, name="mfa_remove"),
+    path("audit/security/", account_security_views.security_log, name="security_log"),
+]
+
+# Webhooks of a goal and of an agency, and each endpoint's page with its delivery log:
+# site and agency administrators (integrations/webhook_views.py).
+urlpatterns += [
+    path("goals/<slug:slug>/webhooks/", webhook_views.goal_webhooks, name="goal_webhooks"),
+    path("goals/<slug:slug>/webhooks/<int:pk>/", webhook_views.goal_webhook, name="goal_webhook"),
+    path("agencies/<int:pk>/webhooks/", webhook_views.agency_webhooks, name="agency_webhooks"),
+    path(
+        "agencies/<int:pk>/webhooks/<int:endpoint>/",
+        webhook_views.agency_webhook,
+        name="agency_webhook",
     ),
 ]
 

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -56,6 +58,27 @@ def sdif_goal(db):
     from milestones.plan_yaml import import_plan
 
     return import_plan(Path(django_settings.BASE_DIR, "plans/sdif-fy19.yaml").read_text())
+
+
+@pytest.fixture(autouse=True)
+def _own_media_root(settings, tmp_path_factory):
+    # Stored files (published PDFs) are named by database ids, which the next test reuses:
+    # each test writes into a folder of its own, made only when a file is stored.
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media" / uuid.uuid4().hex)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language, as each request does: Django's
+    LocaleMiddleware activates a request's language in the thread and leaves it there,
+    so a test ending on a Spanish page would otherwise hand Spanish to the next test's
+    forms and services, and which test ran last would decide what a message says."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,9 @@ def app_url_names(patterns=None, namespace=None):
     names = set()
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace == "admin":
+            # The read API (namespace "api") answers with JSON, 401 rather than a login
+            # redirect, and has its own visibility tests (tests/integrations/test_api*.py).
+            if pattern.namespace in ("admin", "api"):
                 continue
             names |= app_url_names(pattern.url_patterns, pattern.namespace)
         elif isinstance(pattern, URLPattern) and pattern.name:
@@ -61,7 +63,18 @@ def build_world() -> dict:
         "summary": ProgressSummaryFactory(goal=goal),
         "indicator": IndicatorFactory(goal=goal),
         "users": users,
+        # A webhook of the goal and one of its agency (integrations/webhook_views.py).
+        "goal_webhook": webhook_endpoint(goal=goal),
+        "agency_webhook": webhook_endpoint(agency=goal.agency),
     }
+
+
+def webhook_endpoint(**owner):
+    from integrations.models import EventType, WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/sdif", events=EventType.values, **owner
+    )
 
 
 def url_for(name, target, world):
@@ -74,6 +87,8 @@ def url_for(name, target, world):
         return reverse(name, kwargs={"slug": goal.slug})
     if target == "agency":
         return reverse(name, kwargs={"pk": goal.agency_id})
+    if target == "agency_webhook":
+        return reverse(name, kwargs={"pk": goal.agency_id, "endpoint": world[target].pk})
     if target == "goal_version":
         return reverse(name, kwargs={"slug": goal.slug, "history_id": goal.changes.first().pk})
     if target.endswith("_version"):
@@ -167,6 +182,12 @@ PLAN_POST = row(LOGIN, 404, 403, 403, 403, 404, 403, 400)
 # The goal's agency's own page.
 AGENCY_GET = row(LOGIN, 404, 404, 404, 404, 404, 404, 200, performance_office=200, examiner=200)
 AGENCY_POST = row(LOGIN, 404, 404, 404, 404, 404, 404, 400, performance_office=403, examiner=403)
+AGENCY_WEBHOOKS_GET = row(
+    LOGIN, 404, 404, 404, 404, 404, 404, 200, performance_office=403, examiner=403
+)
+# Pages for site administrators alone: agency administrators are refused too.
+_REFUSED = dict.fromkeys(("agency_admin", "performance_office", "examiner"), 403)
+SITE_ADMIN_ONLY = row(LOGIN, 403, 403, 403, 403, 403, 403, 200, **_REFUSED)
 
 # name -> (kwargs builder, expected on GET, expected on POST)
 MATRIX = {
@@ -248,12 +269,30 @@ MATRIX = {
     "login": (None, same_for_signed_in(200, 200), same_for_signed_in(200, 200)),
     # Everyone's own page; it only shows, each section posts to its own URL.
     "account": (None, same_for_signed_in(LOGIN, 200), same_for_signed_in(LOGIN, 405)),
+    # Personal access tokens, the user's own: an empty POST names no token (400).
+    "token_create": (None, same_for_signed_in(LOGIN, 405), same_for_signed_in(LOGIN, 400)),
+    "token_revoke": (None, same_for_signed_in(LOGIN, 405), same_for_signed_in(LOGIN, 400)),
     "logout": (None, NOT_ALLOWED, same_for_signed_in(302, 302)),
+    # Single sign-on: not found while no provider is set up (as here; tests/accounts/
+    # test_sso.py signs in through a real one); GET only.
+    "sso_start": (None, same_for_signed_in(404, 404), NOT_ALLOWED),
+    "sso_callback": (None, same_for_signed_in(404, 404), NOT_ALLOWED),
     "password_change": (
         None,
         same_for_signed_in(LOGIN, 200),
         same_for_signed_in(LOGIN, 200),
     ),
+    # The second factor (accounts/views.py). The code step sends a user with nothing to
+    # enter (no authenticator, as everyone here) on to the home page; the set-up posts
+    # come back to the account page, or answer it with 400 when there is nothing to
+    # confirm, no authenticator to make recovery codes for, none to remove.
+    "mfa_verify": (None, same_for_signed_in(LOGIN, 302), same_for_signed_in(LOGIN, 302)),
+    "mfa_start": (None, same_for_signed_in(LOGIN, 405), same_for_signed_in(LOGIN, 302)),
+    "mfa_confirm": (None, same_for_signed_in(LOGIN, 405), same_for_signed_in(LOGIN, 400)),
+    "mfa_recovery_codes": (None, same_for_signed_in(LOGIN, 405), same_for_signed_in(LOGIN, 400)),
+    "mfa_remove": (None, same_for_signed_in(LOGIN, 405), same_for_signed_in(LOGIN, 400)),
+    # Sign-in, second-factor and token events: site administrators only.
+    "security_log": (None, SITE_ADMIN_ONLY, same_for_signed_in(LOGIN, 405)),
     # Django's own view asks for a login before it looks at the method.
     "password_change_done": (
         None,
@@ -282,6 +321,13 @@ MATRIX = {
     "agency_steps": ("agency", NOT_ALLOWED, AGENCY_POST),
     "agency_role_add": ("agency", NOT_ALLOWED, AGENCY_POST),
     "agency_role_remove": ("agency", NOT_ALLOWED, AGENCY_POST),
+    # Webhooks: site and agency administrators; an empty POST registers nothing (no URL)
+    # or names no action (400). The agency's performance office and examiners see its
+    # page but not its webhooks (403).
+    "goal_webhooks": ("goal", PLAN_GET, PLAN_POST),
+    "goal_webhook": ("goal_webhook", PLAN_GET, PLAN_POST),
+    "agency_webhooks": ("agency", AGENCY_WEBHOOKS_GET, AGENCY_POST),
+    "agency_webhook": ("agency_webhook", AGENCY_WEBHOOKS_GET, AGENCY_POST),
 }
 # Entries go in the literal above; the other agency's roles are filled in here.
 MATRIX = {

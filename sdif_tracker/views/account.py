@@ -1,20 +1,16 @@
 """The signed-in user's own page: their second factor and their personal access tokens.
 
-Each section is built by its own read model (``accounts.mfa_page``, ``accounts.tokens``)
-and changed through its own POST views; this page only shows them together."""
+Each section is built by its own read model (``accounts.mfa_page``, ``accounts.token_page``)
+and changed through its own POST views; ``accounts.account_page`` puts them together for
+this view and for every post answered with the page."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from accounts import mfa_page, token_page
+from accounts import account_page
 
 
 @login_required
 @require_safe
 def account(request):
-    context = {
-        "mfa": mfa_page.section(request),
-        "tokens": token_page.section(request),
-    }
-    return render(request, "account/page.html", context)
+    return account_page.render_page(request)

@@ -166,6 +166,10 @@ def audit_log(request):
         "cursor_param": cursor_param,
         "is_first_page": cursor is None,
         "export_url": reverse("audit_export"),
+        # Sign-in and second-factor events are in their own log (accounts/views.py).
+        "security_log_url": (
+            reverse("security_log") if access.can_see_security_log(request.user) else None
+        ),
     }
     return render(request, "history/audit_log.html", context)
 

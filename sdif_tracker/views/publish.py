@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language
@@ -30,9 +27,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 from milestones import services as milestone_services
 from milestones.plan_yaml import export_plan
 from milestones.quarters import reporting_quarter
-from sdif_tracker import access, exports
+from sdif_tracker import access, exports, tasks
 from sdif_tracker.pages import indicators, publishing
-from sdif_tracker.pages.plan_page import plan_context, quarter_url
+from sdif_tracker.pages.plan_page import quarter_url
+from sdif_tracker.plan_pdf import published_pdf, published_summary_asked, render_plan_pdf
 from strategies import services as plan_services
 from strategies.models import Goal
 from strategies.periods import FiscalPeriod
@@ -143,6 +141,7 @@ def publish(request, slug):
             )
             status = 409
         else:
+            tasks.store_published_pdfs_on_commit(summary)
             messages.success(
                 request,
                 _("Published the %(period)s update. Its plan is frozen at this link.")
@@ -183,53 +182,6 @@ def _render_publish_confirm(request, goal, period, *, problem="", refused="", st
     return render(request, "strategies/publish_confirm.html", context, status=status)
 
 
-# A published quarter's PDF never changes, so it is rendered once and kept: a burst of
-# downloads (anyone may download a public goal's) costs one rendering, not one a request
-# (one per process with the default local-memory cache, one in all with CACHE_URL).
-# A day bounds how long a changed layout takes to reach the cached copies after a deploy.
-PUBLISHED_PDF_SECONDS = 24 * 60 * 60
-
-
-def _published_pdf_key(request, goal: Goal) -> str | None:
-    """The cache key of the PDF asked for when it is a published quarter's (by goal,
-    publication, language and paper); None for the current plan or one as of a date,
-    which are rendered on each request so that they show the latest edits."""
-    text = request.GET.get("quarter", "").strip()
-    if not text or request.GET.get("as_of", "").strip():
-        return None
-    try:
-        period = FiscalPeriod.parse(text)
-    except ValueError:
-        return None
-    summary = publishing.published_summary(goal, period) if period.is_quarter else None
-    if summary is None:
-        return None
-    return ":".join(
-        [
-            "plan-pdf",
-            str(goal.pk),
-            str(summary.pk),
-            summary.published_at.isoformat(),
-            get_language(),
-            settings.PDF_PAGE_SIZE,
-        ]
-    )
-
-
-def render_plan_pdf(request, goal: Goal) -> bytes:
-    """The plan page's plan (``plan_context``) through the print template: no site
-    navigation, no user, no forms; whoever downloads it gets the same document."""
-    context = plan_context(request, goal, document=True)
-    context.update(
-        perms_goal=access.READ_ONLY,
-        edition=publishing.edition_label(
-            goal, published=context.get("published"), as_of=context.get("as_of")
-        ),
-    )
-    html = render_to_string("strategies/goal_plan_print.html", context)
-    return exports.html_to_pdf(html, base_url=request.build_absolute_uri("/"))
-
-
 @require_safe
 def plan_pdf(request, slug):
     """The plan page (with ``?quarter=`` or ``?as_of=`` as given) as a tagged PDF."""
@@ -248,12 +200,12 @@ def plan_pdf(request, slug):
         goal = access.get_goal_for_plan(request.user, slug)
     except access.LoginRequired:
         return redirect_to_login(request.get_full_path())
-    key = _published_pdf_key(request, goal)
-    pdf = cache.get(key) if key else None
-    if pdf is None:
+    summary = published_summary_asked(request, goal)
+    if summary is not None:
+        # The same document for everyone: stored once, by the worker or the first reader.
+        pdf, _rendered = published_pdf(goal, summary, language=get_language())
+    else:
         pdf = render_plan_pdf(request, goal)
-        if key:
-            cache.set(key, pdf, PUBLISHED_PDF_SECONDS)
     quarter = request.GET.get("quarter", "").strip()
     name = slugify(f"{slug} plan {quarter}".strip()) or "plan"
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -19,7 +19,7 @@ from tests.factories import (
     StrategyFactory,
     UserFactory,
 )
-from tests.url_map import MATRIX, NOT_ALLOWED, url_for
+from tests.url_map import MATRIX, NOT_ALLOWED, url_for, webhook_endpoint
 
 PHONE = {"width": 390, "height": 844}
 
@@ -38,6 +38,17 @@ NOT_PAGES = {
     "set_language",
     # Without htmx: a redirect to the milestone page, which is visited anyway.
     "milestone_update",
+    # Posts only (a GET is 405), or a redirect: their answers are the account page,
+    # visited anyway; single sign-on's two addresses are 404 with no provider set up.
+    "token_create",
+    "token_revoke",
+    "mfa_verify",
+    "mfa_start",
+    "mfa_confirm",
+    "mfa_recovery_codes",
+    "mfa_remove",
+    "sso_start",
+    "sso_callback",
 }
 PAGE_NAMES = sorted(
     name
@@ -72,6 +83,8 @@ def sdif_world(goal):
         "milestone": Milestone.objects.get(pk=milestone.pk),
         "summary": goal.progress_summaries.first() or ProgressSummaryFactory(goal=goal),
         "indicator": goal.indicators.first() or IndicatorFactory(goal=goal),
+        "goal_webhook": webhook_endpoint(goal=goal),
+        "agency_webhook": webhook_endpoint(agency=goal.agency),
     }
 
 

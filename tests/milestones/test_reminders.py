@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.test import TestCase
 from django.utils import timezone
 
 from milestones.models import ReminderLog, Risk, Status
@@ -76,8 +77,11 @@ def world():
 
 
 def run(*args) -> str:
+    """The command as cron runs it: its emails are handed to the worker on commit (here
+    the immediate backend, which sends them there and then)."""
     out = io.StringIO()
-    call_command("send_update_reminders", *args, stdout=out)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("send_update_reminders", *args, stdout=out)
     return out.getvalue()
 
 

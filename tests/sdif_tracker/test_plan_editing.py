@@ -215,6 +215,7 @@ def test_the_goal_header_links_admins_to_plan_editing(admin_client, plan):
             "goal_edit": url("goal_edit", plan.goal),
             "strategy_list": url("strategy_list", plan.goal),
             "goal_members": url("goal_members", plan.goal),
+            "goal_webhooks": url("goal_webhooks", plan.goal),
             "agency_detail": reverse("agency_detail", kwargs={"pk": plan.goal.agency_id}),
         }, page_url
 

@@ -47,6 +47,13 @@ SAME_IN_BOTH = {
     "— SDIF Tracker",
     "%(value)s (%(period)s)",
     "%(name)s: %(source)s",
+    # Issue 16: technical words Spanish uses as they are.
+    "Error",
+    "URL",
+    "Webhooks",
+    "Webhook %(url)s",
+    "Webhooks · %(owner)s",
+    "%(ms)s ms",
 }
 PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]|%%")
 
@@ -379,7 +386,9 @@ def test_the_period_parsers_messages_follow_the_active_language():
 
 
 @pytest.mark.django_db
-def test_reminder_emails_are_written_in_the_sites_language(settings, monkeypatch, mailoutbox):
+def test_reminder_emails_are_written_in_the_sites_language(
+    settings, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
+):
     """Users store no language: the email is in settings.LANGUAGE_CODE, whatever the
     language the command runs in."""
     moment = datetime.datetime(2019, 7, 21, 9, tzinfo=timezone.get_default_timezone())
@@ -399,7 +408,11 @@ def test_reminder_emails_are_written_in_the_sites_language(settings, monkeypatch
         "— SDIF Tracker",
     ]
 
-    with stand_in_spanish(*msgids), translation.override("en"):
+    with (
+        stand_in_spanish(*msgids),
+        translation.override("en"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         call_command("send_update_reminders", stdout=io.StringIO())
 
     (mail,) = mailoutbox

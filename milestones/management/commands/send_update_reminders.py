@@ -6,9 +6,11 @@ Only active goals whose reporting quarter has ended are concerned (a quarter's u
 written after it ends). A milestone is listed when it is open (not Completed or
 Cancelled) and either has no status update for its goal's reporting quarter or is
 overdue in it. One email per person and reporting quarter (one, usually), covering all
-their goals on it; a person with nothing to do gets none. Each email sent is recorded in
-``ReminderLog`` for that quarter; whoever already has a reminder for the quarter is
-skipped unless ``--force``. Four queries whatever the number of people or milestones.
+their goals on it; a person with nothing to do gets none. Each email is handed to the
+worker once the run commits (``milestones.tasks.enqueue_email``: the worker sends it and
+tries again when the mail server fails) and recorded in ``ReminderLog`` for that quarter;
+whoever already has a reminder for the quarter is skipped unless ``--force``. Four
+queries whatever the number of people or milestones, then one insert per email.
 
 Users store no language of their own: every email is written in the site's language
 (``settings.LANGUAGE_CODE``), whatever language the command runs in.
@@ -19,7 +21,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.core.management.base import BaseCommand
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import translation
@@ -40,6 +41,7 @@ from milestones.quarters import (
     reporting_quarter_has_ended,
     with_reporting_quarter,
 )
+from milestones.tasks import enqueue_email
 from strategies.models import EDITOR_ROLES, Goal, Membership
 from strategies.periods import FiscalPeriod
 
@@ -181,16 +183,13 @@ class Command(BaseCommand):
         )
 
     def _send(self, user, quarter: FiscalPeriod, by_goal: dict) -> None:
-        """One email about ``quarter``, recorded once it is handed over."""
+        """One email about ``quarter``, queued for the worker and recorded."""
         count = sum(len(items) for items in by_goal.values())
         with translation.override(email_language(user)):
             subject = reminder_subject(count, quarter)
             body = reminder_text(user, quarter, by_goal)
-        EmailMessage(
-            subject=subject,
-            body=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[user.email],
-        ).send()
-        # Recorded only once the email is handed over, so a failure is retried.
+        # Sent by the worker once the run commits, so a slow mail server does not hold
+        # the command; the worker tries a failed send again (milestones/tasks.py).
+        enqueue_email(subject=subject, body=body, to=[user.email])
+        # Recorded once handed over to the worker: the next run does not queue it again.
         ReminderLog.objects.create(user=user, period=quarter, milestone_count=count)

@@ -79,9 +79,9 @@ class SSOBackend(OIDCAuthenticationBackend):
         return super().get_token(payload)
 
     def verify_token(self, token, **kwargs):
-        """The library checks the signature, expiry and nonce; the issuer and the
-        audience are checked here, so a token issued elsewhere or to another client is
-        refused."""
+        """The library checks the signature, expiry and nonce; the issuer, the audience
+        and (with OIDC_ACR_VALUES) the level reached are checked here, so a token issued
+        elsewhere, to another client or at a lower level is refused."""
         if not token:
             raise SuspiciousOperation("the provider returned no ID token")
         payload = super().verify_token(token, **kwargs)
@@ -91,6 +91,13 @@ class SSOBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation("the ID token's issuer is not the configured provider")
         if self.OIDC_RP_CLIENT_ID not in audiences:
             raise SuspiciousOperation("the ID token was issued to another client")
+        asked = settings.OIDC_ACR_VALUES.split()
+        if asked and payload.get("acr") not in asked:
+            # acr_values travelled through the browser, which may have dropped or changed
+            # them: the level the provider says it reached is what counts.
+            raise SuspiciousOperation(
+                f"the sign-in reached level {payload.get('acr')!r}, not one asked for"[:200]
+            )
         return payload
 
     def get_or_create_user(self, access_token, id_token, payload):

@@ -346,6 +346,20 @@ def test_login_gov_signs_in_with_a_client_assertion_pkce_and_ial1(client, loging
     assert logingov.events("authorization")[-1]["acr_values"] == IAL1
 
 
+def test_a_sign_in_below_the_level_asked_for_is_refused(client, settings, logingov):
+    """acr_values travel through the browser; the ID token's acr is what counts. The
+    provider offers IAL1 only, so asking for identity verification gets a token without
+    that level, which the app refuses."""
+    settings.OIDC_ACR_VALUES = "urn:acr.login.gov:verified"
+
+    response = sign_in(client, "lg-user")
+
+    assert response["Location"] == reverse("login")
+    assert signed_in_user(client) is None
+    assert not ExternalIdentity.objects.exists()
+    assert "not one asked for" in SecurityEvent.objects.get().detail
+
+
 def test_login_gov_refuses_an_assertion_signed_with_another_key(
     client, settings, tmp_path, logingov
 ):

@@ -50,11 +50,14 @@ const server = await new Promise((resolve) => {
 });
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
+// The levels of assurance (acr) this provider offers, as Login.gov's IAL1.
+const OFFERED_ACRS = ['http://idmanagement.gov/ns/assurance/ial/1'];
+
 const provider = new Provider(issuer, {
   clients: config.clients,
   claims: { openid: ['sub'], email: ['email', 'email_verified'] },
   scopes: ['openid', 'email'],
-  acrValues: ['http://idmanagement.gov/ns/assurance/ial/1'],
+  acrValues: OFFERED_ACRS,
   async findAccount(_ctx, id) {
     return { accountId: id, async claims() { return { sub: id, ...claimsOf(id) }; } };
   },
@@ -84,6 +87,27 @@ const provider = new Provider(issuer, {
   },
   // Plain http on loopback: no TLS in the test suite.
   cookies: { keys: ['sdif-test-provider-cookie-key'] },
+});
+
+// As Login.gov does, the ID token names the level the sign-in reached (its acr claim):
+// the first level asked for in acr_values that this provider offers, or none. The
+// development login sets no level, so it is added to the login's result just before
+// the authorization resumes with it.
+provider.use(async (ctx, next) => {
+  const resuming = /^\/auth\/([^/]+)$/.exec(ctx.path);
+  if (resuming) {
+    const interaction = await provider.Interaction.find(resuming[1]);
+    const login = interaction?.result?.login;
+    if (login && !login.acr) {
+      const asked = String(interaction.params?.acr_values || '').split(' ');
+      const reached = asked.find((value) => OFFERED_ACRS.includes(value));
+      if (reached) {
+        login.acr = reached;
+        await interaction.persist();
+      }
+    }
+  }
+  await next();
 });
 
 provider.on('grant.success', (ctx) => {

@@ -264,6 +264,21 @@ def remember_gate(request, user=None, *, has_device: bool | None = None) -> dict
     return facts
 
 
+def set_up_required(request) -> bool:
+    """Whether this session must add a second factor before anything else: an
+    administrator signed in with a password, with none, while MFA_REQUIRED_FOR_ADMINS.
+    The gate (accounts/middleware.py) and the pages that offer what it would refuse ask
+    the same question here."""
+    if not request.user.is_authenticated or request.session.get("sso_issuer"):
+        return False
+    facts = request.session.get(GATE_SESSION_KEY)
+    if not isinstance(facts, dict) or facts.get("user") != request.user.pk:
+        facts = remember_gate(request)
+    return (
+        bool(facts.get("admin")) and not facts.get("device") and settings.MFA_REQUIRED_FOR_ADMINS
+    )
+
+
 def remember_gate_at_sign_in(sender, request, user, **kwargs):
     """``user_logged_in``: the gate's facts for the new session. A sign-in through single
     sign-on says so after this (``session["sso_issuer"]``); one left from an earlier

@@ -13,7 +13,6 @@ access token are not signed in here (the API authenticates them in the view), so
 gate does not apply to them.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -54,7 +53,7 @@ class SecondFactorMiddleware:
             if request.session.get(DEVICE_ID_SESSION_KEY) and user.is_verified():
                 return None
             return self._ask_for_code(request)
-        if facts.get("admin") and settings.MFA_REQUIRED_FOR_ADMINS and name not in SET_UP:
+        if mfa.set_up_required(request) and name not in SET_UP:
             return self._ask_for_set_up(request)
         return None
 

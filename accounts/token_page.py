@@ -4,6 +4,7 @@ revocation being confirmed (``?revoke=<id>``), and a token just created, shown o
 
 from django.utils import timezone
 
+from accounts.mfa import set_up_required
 from accounts.tokens import TokenCreateForm, user_tokens
 
 
@@ -23,4 +24,6 @@ def section(request, *, form=None, new_token=None, problem=None):
         "new_token": new_token,
         "revoking": revoking,
         "problem": problem,
+        # An administrator who must first add a second factor may not make tokens yet.
+        "locked": set_up_required(request),
     }

@@ -333,6 +333,9 @@ def test_an_administrator_without_a_second_factor_is_sent_to_set_one_up(client, 
     page = client.get(reverse("account"))
     assert page.status_code == 200
     assert "Administrators must use a second factor" in page.content.decode()
+    # The page offers no token form the gate would refuse.
+    tokens = parse(page.content).find(id="tokens")
+    assert tokens.find_all(data_tokens_locked=True) and not tokens.find_all("form")
     refused = client.post(reverse("goal_edit", kwargs={"slug": goal.slug}), {"title": "New"})
     assert refused.status_code == 403
     assert "Administrators must use a second factor" in refused.content.decode()
@@ -343,6 +346,7 @@ def test_an_administrator_without_a_second_factor_is_sent_to_set_one_up(client, 
     device = TOTPDevice.objects.get(user=admin)
     assert client.post(reverse("mfa_confirm"), {"code": code_for(device)}).status_code == 302
     assert client.get(reverse("portfolio")).status_code == 200
+    assert parse(client.get(reverse("account")).content).find("form", class_="api-token-form")
 
 
 @pytest.mark.usefixtures("required")

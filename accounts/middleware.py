@@ -15,6 +15,7 @@ gate does not apply to them.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts import mfa
+from integrations.api.errors import PROBLEM_CONTENT_TYPE, problem
 
 # URL names every signed-in session reaches, whatever its second factor says.
 # Single sign-on's own pages start and finish a new sign-in, which replaces this one.
@@ -61,7 +63,20 @@ class SecondFactorMiddleware:
     def _is_page_visit(request) -> bool:
         return request.method in ("GET", "HEAD") and not request.headers.get("HX-Request")
 
+    @staticmethod
+    def _api_refusal(request, detail):
+        """The read API answers as it always does, with a problem document, not a page."""
+        if not request.path.startswith("/api/"):
+            return None
+        return JsonResponse(problem(403, detail), status=403, content_type=PROBLEM_CONTENT_TYPE)
+
     def _ask_for_code(self, request):
+        refusal = self._api_refusal(
+            request,
+            _("Enter the code from your authenticator app first: this sign-in is not finished."),
+        )
+        if refusal is not None:
+            return refusal
         if not self._is_page_visit(request):
             raise PermissionDenied(
                 _(
@@ -77,6 +92,9 @@ class SecondFactorMiddleware:
             "Administrators must use a second factor. Add an authenticator app on your "
             "account page before you continue."
         )
+        refusal = self._api_refusal(request, reason)
+        if refusal is not None:
+            return refusal
         if not self._is_page_visit(request):
             raise PermissionDenied(reason)
         messages.warning(request, reason)

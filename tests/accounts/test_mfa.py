@@ -175,6 +175,10 @@ def test_after_the_password_only_the_code_page_opens_until_the_code_is_given(cli
     assert not StaticDevice.objects.exists()
     assert client.get("/my/", HTTP_HX_REQUEST="true").status_code == 403
     assert client.get(reverse("account")).status_code == 302
+    # The read API, reached with the session, answers with a problem, not a page.
+    api = client.get("/api/v1/goals/")
+    assert (api.status_code, api["Content-Type"]) == (403, "application/problem+json")
+    assert "authenticator app" in api.json()["detail"]
 
     accepted = enter_code(client, code_for(device), next_url="/my/")
 

@@ -94,9 +94,9 @@ def _update(summary: ProgressSummary, goal: Goal, comment: str) -> dict:
     }
 
 
-def event_of(instance, history_instance) -> tuple[str, Goal, dict] | None:
-    """``(event type, goal, what the event says of the object)`` for a change that
-    webhooks announce, recognised from its history row; None for any other change."""
+def _recognise(instance, history_instance) -> tuple[str, int, str, dict] | None:
+    """``(event type, goal id, reason code, its parameters)`` of a change webhooks
+    announce, from its history row alone (no query); None for any other change."""
     if not isinstance(instance, StatusUpdate | ProgressSummary | Goal):
         return None  # most history rows: nothing to decode
     decoded = decode(getattr(history_instance, "history_change_reason", None))
@@ -104,36 +104,52 @@ def event_of(instance, history_instance) -> tuple[str, Goal, dict] | None:
     if isinstance(instance, StatusUpdate):
         if history_instance.history_type != "+" or code in _NOT_NEWS:
             return None
-        goal = instance.milestone.goal
-        return EventType.MILESTONE_STATUS_CHANGED, goal, {"milestone": _milestone(instance)}
+        return EventType.MILESTONE_STATUS_CHANGED, instance.milestone.goal_id, code, params
     if isinstance(instance, ProgressSummary) and code in _UPDATE_EVENTS:
-        goal = instance.goal
-        comment = params.get("comment", "") if code == reasons.UPDATE_RETURNED else ""
-        return _UPDATE_EVENTS[code], goal, {"update": _update(instance, goal, comment)}
+        return _UPDATE_EVENTS[code], instance.goal_id, code, params
     if isinstance(instance, Goal) and code == reasons.GOAL_CLOSED:
-        closed = instance.closed_at.isoformat() if instance.closed_at else None
-        return EventType.GOAL_CLOSED, instance, {"closed_at": closed, "reason": params["reason"]}
+        return EventType.GOAL_CLOSED, instance.pk, code, params
     return None
 
 
-def _heard(event_type: str, goal: Goal) -> bool:
-    """Whether an active endpoint of ``goal`` or its agency hears ``event_type`` (one
-    query; the event lists are JSON, matched here rather than in SQL for SQLite's sake)."""
+def event_of(instance, history_instance) -> tuple[str, Goal, dict] | None:
+    """``(event type, goal, what the event says of the object)`` for a change that
+    webhooks announce, recognised from its history row; None for any other change."""
+    found = _recognise(instance, history_instance)
+    if found is None:
+        return None
+    event_type, _goal_id, code, params = found
+    if isinstance(instance, StatusUpdate):
+        goal = instance.milestone.goal
+        return event_type, goal, {"milestone": _milestone(instance)}
+    if isinstance(instance, ProgressSummary):
+        goal = instance.goal
+        comment = params.get("comment", "") if code == reasons.UPDATE_RETURNED else ""
+        return event_type, goal, {"update": _update(instance, goal, comment)}
+    closed = instance.closed_at.isoformat() if instance.closed_at else None
+    return event_type, instance, {"closed_at": closed, "reason": params["reason"]}
+
+
+def _heard(event_type: str, goal_id: int) -> bool:
+    """Whether an active endpoint of the goal or of its agency hears ``event_type``: one
+    query, from the goal's id alone, so a change nobody listens to costs no more (the
+    event lists are JSON, matched here rather than in SQL for SQLite's sake)."""
+    agency = Goal.objects.filter(pk=goal_id).values("agency_id")
     lists = WebhookEndpoint.objects.filter(
-        Q(goal_id=goal.pk) | Q(agency_id=goal.agency_id), is_active=True
+        Q(goal_id=goal_id) | Q(agency_id__in=agency), is_active=True
     ).values_list("events", flat=True)
     return any(event_type in (events or []) for events in lists)
 
 
 def record(instance, history_instance) -> OutboxEvent | None:
     """Write the outbox event of the change ``history_instance`` records, if webhooks
-    announce it and someone listens; enqueue its dispatch once the transaction commits."""
-    found = event_of(instance, history_instance)
-    if found is None:
+    announce it and someone listens; enqueue its dispatch once the transaction commits.
+    Whether anyone listens is asked before the payload is built: most changes have no
+    listener, and they cost one query."""
+    found = _recognise(instance, history_instance)
+    if found is None or not _heard(found[0], found[1]):
         return None
-    event_type, goal, data = found
-    if not _heard(event_type, goal):
-        return None
+    event_type, goal, data = event_of(instance, history_instance)
     event_id = uuid.uuid4()
     occurred = history_instance.history_date
     payload = {

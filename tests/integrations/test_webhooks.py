@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from integrations import delivery, targets
+from integrations import delivery, outbox, targets
 from integrations.models import (
     EventType,
     OutboxEvent,
@@ -549,3 +549,20 @@ def test_a_delivery_whose_endpoint_was_removed_is_dropped_quietly(hooks, world):
     pending = WebhookDelivery.objects.create(endpoint=endpoint, event=event)
     endpoint.delete()
     assert delivery.attempt(pending.pk) is None
+
+
+class TestCost:
+    def test_a_status_update_nobody_listens_to_costs_one_query_and_writes_nothing(
+        self, hooks, world, django_assert_num_queries
+    ):
+        # An endpoint of another goal, and one of this goal that hears other events.
+        WebhookEndpoint.objects.create(
+            goal=GoalFactory(), url="https://a.example/", events=EventType.values
+        )
+        _endpoint(world, "https://b.example/", events=[EventType.GOAL_CLOSED])
+        update = _report(world["milestone"], world["admin"])
+        row = update.history.get()
+
+        with django_assert_num_queries(1):
+            assert outbox.record(update, row) is None
+        assert not OutboxEvent.objects.exists()
